@@ -1,0 +1,181 @@
+// Coalesces items from many concurrent requests into model-sized batches.
+// One batch runs at a time (the model is the bottleneck; two batches at once
+// only compete for the same cores or GPU), while requests keep queueing.
+
+export interface BatcherOptions {
+  /** Most items per model call. */
+  maxBatchSize: number;
+  /** How long the first queued item may wait for others to join its batch. */
+  maxWaitMs: number;
+  /** Most items waiting; beyond it submissions fail fast with QueueFullError. */
+  maxQueue: number;
+  /** Longest a request may take from submission to result before it fails with QueueTimeoutError. */
+  timeoutMs: number;
+}
+
+export interface BatcherHooks {
+  onBatch?(size: number, seconds: number): void;
+  onQueueDepth?(depth: number): void;
+}
+
+export class QueueFullError extends Error {
+  constructor(
+    readonly queue: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`the ${queue} queue is full; retry in ${retryAfterSeconds} s`);
+    this.name = 'QueueFullError';
+  }
+}
+
+export class QueueTimeoutError extends Error {
+  constructor(queue: string, timeoutMs: number) {
+    super(`the ${queue} request did not complete within ${timeoutMs} ms`);
+    this.name = 'QueueTimeoutError';
+  }
+}
+
+interface Pending<I, O> {
+  item: I;
+  request: RequestState<O>;
+  index: number;
+  queuedAt: number;
+}
+
+interface RequestState<O> {
+  results: O[];
+  remaining: number;
+  settled: boolean;
+  resolve(results: O[]): void;
+  reject(error: unknown): void;
+}
+
+export class DynamicBatcher<I, O> {
+  private queue: Pending<I, O>[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private recentBatchSeconds = 0.1;
+
+  constructor(
+    readonly name: string,
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly options: BatcherOptions,
+    private readonly hooks: BatcherHooks = {},
+  ) {}
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a request's items; resolves with their outputs in order. */
+  submit(items: I[], signal?: AbortSignal): Promise<O[]> {
+    if (this.closed) return Promise.reject(new Error(`the ${this.name} queue is shutting down`));
+    if (items.length === 0) return Promise.resolve([]);
+    if (this.queue.length + items.length > this.options.maxQueue) {
+      const batchesAhead = Math.ceil((this.queue.length + items.length) / this.options.maxBatchSize);
+      return Promise.reject(new QueueFullError(this.name, Math.max(1, Math.ceil(batchesAhead * this.recentBatchSeconds))));
+    }
+    return new Promise<O[]>((resolve, reject) => {
+      const request: RequestState<O> = {
+        results: new Array<O>(items.length),
+        remaining: items.length,
+        settled: false,
+        resolve,
+        reject,
+      };
+      const queuedAt = performance.now();
+      const pending = items.map((item, index) => ({ item, request, index, queuedAt }));
+      const fail = (error: unknown) => {
+        this.queue = this.queue.filter((p) => p.request !== request);
+        this.hooks.onQueueDepth?.(this.queue.length);
+        this.settle(request, error);
+      };
+      const timeout = setTimeout(() => fail(new QueueTimeoutError(this.name, this.options.timeoutMs)), this.options.timeoutMs);
+      const onAbort = () => fail(signal?.reason ?? new Error('request aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.resolve = (results) => {
+        clearTimeout(timeout);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(results);
+      };
+      request.reject = (error) => {
+        clearTimeout(timeout);
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      if (signal?.aborted) return onAbort();
+      this.queue.push(...pending);
+      this.hooks.onQueueDepth?.(this.queue.length);
+      this.schedule();
+    });
+  }
+
+  /** Stops accepting work and resolves once everything queued has run. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.schedule(true);
+    if (!this.running && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(now = false): void {
+    if (this.running || this.queue.length === 0) return;
+    if (now || this.closed || this.queue.length >= this.options.maxBatchSize) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.runBatch();
+    } else if (!this.timer) {
+      const waited = performance.now() - this.queue[0]!.queuedAt;
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          void this.runBatch();
+        },
+        Math.max(0, this.options.maxWaitMs - waited),
+      );
+    }
+  }
+
+  private async runBatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.options.maxBatchSize).filter((p) => !p.request.settled);
+    this.hooks.onQueueDepth?.(this.queue.length);
+    if (batch.length > 0) {
+      this.running = true;
+      const started = performance.now();
+      try {
+        const outputs = await this.run(batch.map((p) => p.item));
+        batch.forEach((p, i) => this.deliver(p, outputs[i]!));
+      } catch (error) {
+        for (const p of batch) this.settle(p.request, error);
+      } finally {
+        this.running = false;
+        this.recentBatchSeconds = (performance.now() - started) / 1000;
+        this.hooks.onBatch?.(batch.length, this.recentBatchSeconds);
+      }
+    }
+    if (this.queue.length > 0) this.schedule(this.closed || this.queue.length >= this.options.maxBatchSize);
+    else if (this.closed) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private deliver(p: Pending<I, O>, output: O): void {
+    const r = p.request;
+    if (r.settled) return;
+    r.results[p.index] = output;
+    if (--r.remaining === 0) {
+      r.settled = true;
+      r.resolve(r.results);
+    }
+  }
+
+  private settle(request: RequestState<O>, error: unknown): void {
+    if (request.settled) return;
+    request.settled = true;
+    request.reject(error);
+  }
+}
