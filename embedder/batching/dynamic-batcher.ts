@@ -28,6 +28,13 @@ export class QueueFullError extends Error {
   }
 }
 
+export class ShuttingDownError extends Error {
+  constructor(queue: string) {
+    super(`the ${queue} queue is shutting down`);
+    this.name = 'ShuttingDownError';
+  }
+}
+
 export class QueueTimeoutError extends Error {
   constructor(queue: string, timeoutMs: number) {
     super(`the ${queue} request did not complete within ${timeoutMs} ms`);
@@ -71,7 +78,7 @@ export class DynamicBatcher<I, O> {
 
   /** Queues a request's items; resolves with their outputs in order. */
   submit(items: I[], signal?: AbortSignal): Promise<O[]> {
-    if (this.closed) return Promise.reject(new Error(`the ${this.name} queue is shutting down`));
+    if (this.closed) return Promise.reject(new ShuttingDownError(this.name));
     if (items.length === 0) return Promise.resolve([]);
     if (this.queue.length + items.length > this.options.maxQueue) {
       const batchesAhead = Math.ceil((this.queue.length + items.length) / this.options.maxBatchSize);

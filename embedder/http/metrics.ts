@@ -1,0 +1,51 @@
+// Prometheus metrics of the embedder, in a registry of its own.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'embedder_process_' });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'embedder_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'] as const,
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'embedder_request_seconds',
+      help: 'HTTP request latency by route',
+      labelNames: ['route'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'embedder_batch_size',
+      help: 'Items per model call, by queue',
+      labelNames: ['queue'] as const,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'embedder_batch_seconds',
+      help: 'Model time per batch, by queue',
+      labelNames: ['queue'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'embedder_queue_depth',
+      help: 'Items waiting, by queue',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    }),
+    model: new Gauge({
+      name: 'embedder_model_info',
+      help: 'The loaded model and the execution provider in use (value 1)',
+      labelNames: ['model', 'layout', 'provider', 'dim'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,56 @@
+// POST /v1/embeddings, compatible with OpenAI's embeddings API (the official
+// client works unchanged), extended with { image } inputs in the same space.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { resolveImageReference } from '../../service/image-input.ts';
+import type { EmbedderDeps } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { readJson } from '../validation.ts';
+
+export function openAiRoutes({ service, limits }: EmbedderDeps) {
+  const text = z.string().max(limits.maxTextChars);
+  const item = z.union([text, z.object({ text }).strict(), z.object({ image: z.string().min(1) }).strict()]);
+  const schema = z.object({
+    input: z.union([item, z.array(item).min(1).max(limits.maxItems)]),
+    model: z.string().optional(),
+    encoding_format: z.enum(['float', 'base64']).default('float'),
+    dimensions: z.number().int().positive().optional(),
+    user: z.string().optional(),
+  });
+
+  return new Hono().post('/', async (c) => {
+    const body = await readJson(c, schema);
+    const clip = service.clip;
+    if (body.model !== undefined && body.model !== clip.name)
+      throw new ApiError(404, 'model_not_found', `model "${body.model}" is not served here; this embedder serves "${clip.name}"`);
+    if (body.dimensions !== undefined && body.dimensions !== clip.dim)
+      throw new ApiError(400, 'invalid_request', `dimensions must be ${clip.dim} for ${clip.name} (embeddings are not truncated)`);
+
+    const items = (Array.isArray(body.input) ? body.input : [body.input]).map((i) => (typeof i === 'string' ? { text: i } : i));
+    const textAt: number[] = [];
+    const imageAt: number[] = [];
+    items.forEach((i, n) => ('text' in i ? textAt : imageAt).push(n));
+    const texts = textAt.map((n) => (items[n] as { text: string }).text);
+    const imageBytes = await Promise.all(imageAt.map((n) => resolveImageReference((items[n] as { image: string }).image, limits)));
+    const [textRows, imageRows] = await Promise.all([
+      service.embedTexts(texts, c.req.raw.signal),
+      service.embedImages(imageBytes, c.req.raw.signal),
+    ]);
+    const rows: Float32Array[] = new Array(items.length);
+    textAt.forEach((n, i) => (rows[n] = textRows[i]!));
+    imageAt.forEach((n, i) => (rows[n] = imageRows[i]!));
+
+    const tokens = texts.length ? clip.tokenize(texts).lengths.reduce((a, b) => a + b, 0) : 0;
+    return c.json({
+      object: 'list',
+      data: rows.map((r, index) => ({
+        object: 'embedding',
+        index,
+        embedding:
+          body.encoding_format === 'base64' ? Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString('base64') : Array.from(r),
+      })),
+      model: clip.name,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
+  });
+}

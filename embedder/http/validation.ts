@@ -1,0 +1,36 @@
+// Request parsing helpers: JSON bodies checked against a zod schema, with
+// the first problem reported in plain words.
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ApiError } from './errors.ts';
+
+export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'request body must be valid JSON');
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join('.') : 'body';
+    throw new ApiError(400, 'invalid_request', `${where}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Float32 rows as one little-endian binary body (the worker's and backfill's format). */
+export function binaryRows(rows: Float32Array[], dim: number): Response {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => out.set(r, i * dim));
+  return new Response(new Uint8Array(out.buffer), {
+    headers: {
+      'content-type': 'application/octet-stream',
+      'x-embedding-dim': String(dim),
+      'x-embedding-count': String(rows.length),
+    },
+  });
+}
+
+export const wantsBinary = (c: Context) => (c.req.header('accept') ?? '').includes('application/octet-stream');

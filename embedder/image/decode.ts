@@ -1,0 +1,65 @@
+import sharp from 'sharp';
+import type { OutputInfo, Sharp } from 'sharp';
+import { CorruptImageError, ImageTooLargeError } from './errors.ts';
+import { decodeGifFirstFrame } from './gif.ts';
+import { cmykToRgb, grey16ToRgb } from './pil-convert.ts';
+import type { ImageHeader } from './probe.ts';
+import type { RgbImage } from './resample.ts';
+
+/**
+ * Open like PIL: EXIF orientation applied (as `ImageOps.exif_transpose`), embedded ICC profiles ignored,
+ * first frame only, and truncated data is an error rather than grey filler.
+ */
+function open(bytes: Uint8Array, maxPixels: number): Sharp {
+  return sharp(bytes, {
+    autoOrient: true,
+    ignoreIcc: true,
+    pages: 1,
+    failOn: 'truncated',
+    limitInputPixels: Number.isFinite(maxPixels) ? maxPixels : false,
+  });
+}
+
+async function raw(
+  pipeline: Sharp,
+  header: ImageHeader,
+  maxPixels: number,
+): Promise<{ data: Buffer; info: OutputInfo }> {
+  try {
+    return await pipeline.toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    const message = (error as Error).message;
+    // probeImage checks first; this is sharp's own backstop for a header that lied.
+    if (/pixel limit/i.test(message)) throw new ImageTooLargeError(header.width, header.height, maxPixels);
+    throw new CorruptImageError(`image could not be decoded: ${message}`, { cause: error });
+  }
+}
+
+function asUint16(data: Buffer): Uint16Array {
+  const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
+  return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length >> 1);
+}
+
+/**
+ * Decodes to 8-bit RGB the way PIL's `convert("RGB")` does: alpha dropped (never composited or
+ * premultiplied), palette expanded, grey replicated, 16-bit reduced to the high byte (grey alone: clipped),
+ * CMYK by PIL's formula. GIF is decoded here rather than by libvips, to keep the transparent index's colour.
+ */
+export async function decodeRgb(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<RgbImage> {
+  if (header.format === 'gif') return decodeGifFirstFrame(bytes, maxPixels);
+  const image = open(bytes, maxPixels);
+  const decode = (pipeline: Sharp) => raw(pipeline, header, maxPixels);
+  if (header.cmyk) {
+    const { data, info } = await decode(image.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }));
+    const rgb = cmykToRgb(data, info.width * info.height, info.channels);
+    return { data: rgb, width: info.width, height: info.height };
+  }
+  if (header.grey16) {
+    const { data, info } = await decode(image.extractChannel(0).toColourspace('grey16').raw({ depth: 'ushort' }));
+    const rgb = grey16ToRgb(asUint16(data), info.width * info.height);
+    return { data: rgb, width: info.width, height: info.height };
+  }
+  const { data, info } = await decode(image.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }));
+  if (info.channels !== 3) throw new CorruptImageError(`image decoded to ${info.channels} channels instead of RGB`);
+  return { data, width: info.width, height: info.height };
+}

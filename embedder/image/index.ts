@@ -1,0 +1,22 @@
+export { preprocess, DEFAULT_MAX_PIXELS } from './preprocess.ts';
+export type { PreprocessOptions } from './preprocess.ts';
+export { loadPreprocessConfig } from './load-config.ts';
+export {
+  parsePreprocessConfig,
+  parseHfPreprocessorConfig,
+  parseOpenClipPreprocessCfg,
+  tensorShape,
+  OPENAI_CLIP_MEAN,
+  OPENAI_CLIP_STD,
+} from './config.ts';
+export type { PreprocessConfig, ResizeSpec, Rgb, Size } from './config.ts';
+export type { ResampleFilter } from './pillow-coefficients.ts';
+export {
+  ImageInputError,
+  UnsupportedImageFormatError,
+  CorruptImageError,
+  ImageTooLargeError,
+  PreprocessConfigError,
+} from './errors.ts';
+export { sniffImageFormat } from './sniff.ts';
+export type { ImageFormat } from './sniff.ts';

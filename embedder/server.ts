@@ -1,0 +1,66 @@
+// Starts the embedder: model, batching service, HTTP server, warm-up.
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import type { EmbedderConfig } from './config.ts';
+import { createApp } from './http/app.ts';
+import { createMetrics } from './http/metrics.ts';
+import { loadClip } from './model/clip.ts';
+import { defaultModelDir, fetchModel } from './model-fetch/fetch-model.ts';
+import { EmbeddingService } from './service/embedding-service.ts';
+
+export interface RunningEmbedder {
+  url: string;
+  service: EmbeddingService;
+  /** Stops accepting requests, finishes what is queued, releases the model. */
+  close(): Promise<void>;
+}
+
+async function resolveModelDir(config: EmbedderConfig, log: Logger): Promise<string> {
+  if (config.modelDir) return config.modelDir;
+  if (!config.model) throw new Error('set MODEL_DIR to a model directory or MODEL to a Hugging Face repository id');
+  const dir = defaultModelDir(config.model);
+  if (!existsSync(dir)) {
+    log.info({ model: config.model, dir }, 'downloading model');
+    await fetchModel({ repo: config.model, variant: config.variant, outDir: dir, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) });
+  }
+  return dir;
+}
+
+export async function startEmbedder(config: EmbedderConfig, log: Logger = pino({ name: 'embedder' })): Promise<RunningEmbedder> {
+  const modelDir = await resolveModelDir(config, log);
+  const clip = await loadClip(modelDir, {
+    device: config.device,
+    variant: config.variant,
+    maxPixels: config.limits.maxPixels,
+    ...(config.threads ? { intraOpThreads: config.threads } : {}),
+  });
+  log.info({ model: clip.name, layout: clip.layout, dim: clip.dim }, `embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`);
+  const metrics = createMetrics();
+  metrics.model.set({ model: clip.name, layout: clip.layout, provider: clip.provider, dim: String(clip.dim) }, 1);
+  const service = new EmbeddingService(clip, config.batching, metrics);
+  const app = createApp({ service, limits: config.limits, metrics, ...(config.token ? { token: config.token } : {}) });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  await service.warmUp();
+  log.info({ url }, 'embedder ready');
+
+  return {
+    url,
+    service,
+    async close() {
+      // Stop accepting connections, answer everything already queued, then
+      // drop the idle keep-alive connections so close() can complete.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await service.drain();
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await closed;
+      await clip.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// The model behind two dynamic batching queues (texts, images). Images are
+// decoded and preprocessed per request, outside the queue, so that work
+// overlaps with inference of the batch in flight.
+import { DynamicBatcher } from '../batching/dynamic-batcher.ts';
+import type { EmbedderConfig } from '../config.ts';
+import type { Metrics } from '../http/metrics.ts';
+import type { Clip } from '../model/clip.ts';
+
+export class EmbeddingService {
+  private readonly texts: DynamicBatcher<string, Float32Array>;
+  private readonly images: DynamicBatcher<Float32Array, Float32Array>;
+  private warmedUp = false;
+
+  constructor(
+    readonly clip: Clip,
+    config: EmbedderConfig['batching'],
+    metrics: Metrics,
+  ) {
+    const hooks = (queue: string) => ({
+      onBatch: (size: number, seconds: number) => {
+        metrics.batchSize.observe({ queue }, size);
+        metrics.batchSeconds.observe({ queue }, seconds);
+      },
+      onQueueDepth: (depth: number) => metrics.queueDepth.set({ queue }, depth),
+    });
+    const common = { maxWaitMs: config.waitMs, maxQueue: config.maxQueue, timeoutMs: config.timeoutMs };
+    this.texts = new DynamicBatcher('text', (t) => clip.embedTexts(t), { ...common, maxBatchSize: config.textBatch }, hooks('text'));
+    this.images = new DynamicBatcher('image', (p) => clip.embedPreprocessed(p), { ...common, maxBatchSize: config.imageBatch }, hooks('image'));
+  }
+
+  get ready(): boolean {
+    return this.warmedUp;
+  }
+
+  embedTexts(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    return this.texts.submit(texts, signal);
+  }
+
+  async embedImages(images: Uint8Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const pixels = await Promise.all(images.map((bytes) => this.clip.preprocess(bytes)));
+    return this.images.submit(pixels, signal);
+  }
+
+  /** One inference per tower, so the first request does not pay for graph initialisation. */
+  async warmUp(): Promise<void> {
+    await this.clip.embedTexts(['warm up']);
+    const size = this.clip.imageSize;
+    await this.clip.embedPreprocessed([new Float32Array(3 * size * size)]);
+    this.warmedUp = true;
+  }
+
+  /** Finishes everything queued; new work is refused. */
+  async drain(): Promise<void> {
+    await Promise.all([this.texts.drain(), this.images.drain()]);
+  }
+}

@@ -1,0 +1,209 @@
+// npm run bench:embedder — the CLIP embedder on a full-size random ViT-B/32:
+// preprocessing, bare ONNX Runtime vs the HTTP service at several batch
+// sizes, and loadClip end to end vs transformers.js on the same files.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  AutoProcessor,
+  AutoTokenizer,
+  CLIPTextModelWithProjection,
+  CLIPVisionModelWithProjection,
+  RawImage,
+  env as transformersEnv,
+} from '@huggingface/transformers';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import sharp from 'sharp';
+import { loadClip } from '../../embedder/index.ts';
+import { generate } from '../../embedder/model-gen/generate.ts';
+import { startService } from '../support/service-process.ts';
+import { bestSeconds, printTable, printTargets, target, writeResults } from './harness.ts';
+
+const MODELS = resolve('models');
+const MODEL_NAME = 'random-vit-b-32-hf';
+const modelDir = join(MODELS, MODEL_NAME);
+const BATCHES = [1, 4, 16, 64];
+const IMAGES_PER_POINT = Number(process.env.BENCH_IMAGES ?? 64);
+const rows: Record<string, string | number>[] = [];
+
+if (!existsSync(join(modelDir, 'onnx/vision_model.onnx'))) {
+  console.log(`generating ${modelDir} (random weights, ViT-B/32 shapes)...`);
+  generate({ arch: 'vit-b-32', outDir: MODELS, layouts: ['hf'] });
+}
+
+/** A photo-like JPEG: smooth gradients, shapes and grain, so decoding costs what a real photo costs. */
+async function syntheticJpeg(width: number, height: number, seed: number): Promise<Uint8Array> {
+  const svg = `<svg width="${width}" height="${height}"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
+    <stop offset="0" stop-color="hsl(${seed * 37 % 360},70%,60%)"/><stop offset="1" stop-color="hsl(${seed * 91 % 360},60%,30%)"/></linearGradient></defs>
+    <rect width="100%" height="100%" fill="url(#g)"/><circle cx="${width / 3}" cy="${height / 2}" r="${height / 4}" fill="#fc0" opacity="0.8"/>
+    <rect x="${width / 2}" y="${height / 3}" width="${width / 3}" height="${height / 3}" fill="#124" opacity="0.6"/></svg>`;
+  const grain = Buffer.alloc(width * height * 3);
+  let x = seed + 1;
+  for (let i = 0; i < grain.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    grain[i] = x >>> 26;
+  }
+  const base = await sharp(Buffer.from(svg)).resize(width, height).removeAlpha().raw().toBuffer();
+  for (let i = 0; i < base.length; i++) base[i] = Math.min(255, base[i]! + grain[i]!);
+  return new Uint8Array(await sharp(base, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toBuffer());
+}
+
+const QUERIES = ['a photo of a dog', 'sunset over mountains', 'red shoes', 'a bowl of ramen', 'city at night', 'two cats on a sofa', 'a vintage car', 'snowy forest'];
+const texts = (n: number) => Array.from({ length: n }, (_, i) => QUERIES[i % QUERIES.length]!);
+
+const clip = await loadClip(modelDir);
+const small = await syntheticJpeg(640, 480, 1);
+const large = await syntheticJpeg(4000, 3000, 2);
+const photos = await Promise.all(Array.from({ length: 16 }, (_, i) => syntheticJpeg(640, 480, 10 + i)));
+
+// ---- preprocessing -----------------------------------------------------------
+transformersEnv.allowRemoteModels = false;
+transformersEnv.localModelPath = `${MODELS}/`;
+const processor = await AutoProcessor.from_pretrained(MODEL_NAME);
+const transformersPreprocess = async (bytes: Uint8Array) => processor(await RawImage.fromBlob(new Blob([bytes])));
+const preprocessMs: Record<string, number> = {};
+for (const [name, bytes, repeats] of [['640x480', small, 20], ['4000x3000', large, 4]] as const) {
+  const ours = (await bestSeconds(repeats, () => clip.preprocess(bytes))) * 1000;
+  const theirs = (await bestSeconds(repeats, () => transformersPreprocess(bytes))) * 1000;
+  preprocessMs[name] = theirs / ours;
+  rows.push({ section: 'preprocess', what: `${name} JPEG → 3×224×224`, batch: 1, ours: `${ours.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / ours });
+}
+
+// ---- bare InferenceSession.run vs the HTTP service -----------------------------
+const options: InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', interOpNumThreads: 1 };
+const bareVision = await InferenceSession.create(join(modelDir, 'onnx/vision_model.onnx'), options);
+const bareText = await InferenceSession.create(join(modelDir, 'onnx/text_model.onnx'), options);
+const pixels = await clip.preprocess(small);
+
+async function bareImagesPerSecond(batch: number): Promise<number> {
+  const data = new Float32Array(batch * pixels.length);
+  for (let i = 0; i < batch; i++) data.set(pixels, i * pixels.length);
+  const feeds = { pixel_values: new Tensor('float32', data, [batch, 3, 224, 224]) };
+  await bareVision.run(feeds);
+  const runs = Math.max(2, Math.ceil(IMAGES_PER_POINT / batch));
+  const started = performance.now();
+  for (let r = 0; r < runs; r++) await bareVision.run(feeds);
+  return (runs * batch) / ((performance.now() - started) / 1000);
+}
+
+async function bareTextsPerSecond(batch: number): Promise<number> {
+  const tokens = clip.tokenize(texts(batch));
+  const feeds = { input_ids: new Tensor('int64', BigInt64Array.from(tokens.ids, (v) => BigInt(v)), [batch, tokens.length]) };
+  await bareText.run(feeds);
+  const runs = Math.max(4, Math.ceil((IMAGES_PER_POINT * 4) / batch));
+  const started = performance.now();
+  for (let r = 0; r < runs; r++) await bareText.run(feeds);
+  return (runs * batch) / ((performance.now() - started) / 1000);
+}
+
+/** Items per second through HTTP: `total` items in requests of `batch`, two requests in flight. */
+async function httpPerSecond(send: () => Promise<Response>, batch: number, total: number): Promise<number> {
+  await (await send()).arrayBuffer();
+  const requests = Math.max(2, Math.ceil(total / batch));
+  let next = 0;
+  const worker = async () => {
+    while (next++ < requests) {
+      const response = await send();
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+      await response.arrayBuffer();
+    }
+  };
+  const started = performance.now();
+  await Promise.all([worker(), worker()]);
+  return (requests * batch) / ((performance.now() - started) / 1000);
+}
+
+const embedder = await startService('embedder/main.ts', { MODEL_DIR: modelDir, EMBEDDER_PORT: '0', EMBEDDER_IMAGE_BATCH: '64', EMBEDDER_TEXT_BATCH: '128', EMBEDDER_BATCH_WAIT_MS: '2' }, 'embedder ready', 120_000);
+const httpRatios: { images: Record<number, number>; texts: Record<number, number> } = { images: {}, texts: {} };
+try {
+  for (const batch of BATCHES) {
+    const sendImages = () => {
+      const form = new FormData();
+      for (let i = 0; i < batch; i++) form.append(`f${i}`, new Blob([photos[i % photos.length]!]), 'p.jpg');
+      return fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: form, headers: { accept: 'application/octet-stream' } });
+    };
+    const bare = await bareImagesPerSecond(batch);
+    const http = await httpPerSecond(sendImages, batch, IMAGES_PER_POINT);
+    httpRatios.images[batch] = http / bare;
+    rows.push({ section: 'images/s', what: 'HTTP (640×480 JPEG, decode+preprocess included) vs bare run', batch, ours: http, reference: bare, ratio: http / bare });
+  }
+  for (const batch of BATCHES) {
+    const body = JSON.stringify({ texts: texts(batch) });
+    const sendTexts = () =>
+      fetch(`${embedder.url}/v1/embed/text`, { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/octet-stream' } });
+    const bare = await bareTextsPerSecond(batch);
+    const http = await httpPerSecond(sendTexts, batch, IMAGES_PER_POINT * 4);
+    httpRatios.texts[batch] = http / bare;
+    rows.push({ section: 'texts/s', what: 'HTTP (tokenizing included) vs bare run', batch, ours: http, reference: bare, ratio: http / bare });
+  }
+} finally {
+  await embedder.stop();
+}
+await bareVision.release();
+await bareText.release();
+
+// ---- end to end: loadClip vs transformers.js on the same directory ------------
+const visionModel = await CLIPVisionModelWithProjection.from_pretrained(MODEL_NAME, { dtype: 'fp32', device: 'cpu' });
+const textModel = await CLIPTextModelWithProjection.from_pretrained(MODEL_NAME, { dtype: 'fp32', device: 'cpu' });
+const tokenizer = await AutoTokenizer.from_pretrained(MODEL_NAME);
+const E2E_BATCH = 16;
+const imageBatches = Array.from({ length: Math.max(2, IMAGES_PER_POINT / E2E_BATCH) }, () => photos.slice(0, E2E_BATCH));
+
+async function oursImagesPerSecond(): Promise<number> {
+  await clip.embedImages(imageBatches[0]!);
+  const started = performance.now();
+  // Two calls in flight: one batch decodes and preprocesses while the other runs.
+  let next = 0;
+  const worker = async () => {
+    while (next < imageBatches.length) await clip.embedImages(imageBatches[next++]!);
+  };
+  await Promise.all([worker(), worker()]);
+  return (imageBatches.length * E2E_BATCH) / ((performance.now() - started) / 1000);
+}
+
+async function transformersImagesPerSecond(): Promise<number> {
+  const run = async (batch: Uint8Array[]) => {
+    const images = await Promise.all(batch.map((b) => RawImage.fromBlob(new Blob([b]))));
+    return visionModel(await processor(images));
+  };
+  await run(imageBatches[0]!);
+  const started = performance.now();
+  for (const batch of imageBatches) await run(batch);
+  return (imageBatches.length * E2E_BATCH) / ((performance.now() - started) / 1000);
+}
+
+async function textsPerSecond(embed: (t: string[]) => Promise<unknown>): Promise<number> {
+  const batch = texts(E2E_BATCH);
+  await embed(batch);
+  const runs = 16;
+  const started = performance.now();
+  for (let r = 0; r < runs; r++) await embed(batch);
+  return (runs * E2E_BATCH) / ((performance.now() - started) / 1000);
+}
+
+const e2e = {
+  images: { ours: await oursImagesPerSecond(), theirs: await transformersImagesPerSecond() },
+  texts: {
+    ours: await textsPerSecond((t) => clip.embedTexts(t)),
+    theirs: await textsPerSecond(async (t) => textModel(tokenizer(t, { padding: true, truncation: true }))),
+  },
+};
+rows.push({ section: 'end to end', what: 'images/s, loadClip vs transformers.js', batch: E2E_BATCH, ours: e2e.images.ours, reference: e2e.images.theirs, ratio: e2e.images.ours / e2e.images.theirs });
+rows.push({ section: 'end to end', what: 'short texts/s, loadClip vs transformers.js', batch: E2E_BATCH, ours: e2e.texts.ours, reference: e2e.texts.theirs, ratio: e2e.texts.ours / e2e.texts.theirs });
+await clip.close();
+
+console.log();
+printTable(rows);
+console.log();
+const targets = [
+  ...BATCHES.filter((b) => b >= 16).flatMap((b) => [
+    target(`HTTP / bare images/s at batch ${b}`, httpRatios.images[b]!, 0.9),
+    target(`HTTP / bare texts/s at batch ${b}`, httpRatios.texts[b]!, 0.9),
+  ]),
+  target('preprocessing speed-up over transformers.js, 640×480', preprocessMs['640x480']!, 2),
+  target('preprocessing speed-up over transformers.js, 4000×3000', preprocessMs['4000x3000']!, 2),
+  target('end-to-end images/s over transformers.js', e2e.images.ours / e2e.images.theirs, 1.2),
+  target('end-to-end short texts/s over transformers.js', e2e.texts.ours / e2e.texts.theirs, 1.0),
+];
+printTargets(targets);
+console.log(`\nwrote ${writeResults('embedder', { model: MODEL_NAME, provider: clip.provider, results: rows, targets })}`);
+process.exit(0);

@@ -1,0 +1,241 @@
+// The embedder as users run it: a real process on the tiny model, over HTTP.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import OpenAI from 'openai';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClip, type Clip } from '../../embedder/index.ts';
+import { generate } from '../../embedder/model-gen/generate.ts';
+import { startService, type ServiceProcess } from '../support/service-process.ts';
+
+const modelsDir = mkdtempSync(join(tmpdir(), 'embedder-models-'));
+generate({ arch: 'tiny', outDir: modelsDir, seed: 11 });
+
+const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += a[i]! * b[i]!;
+  return d;
+};
+
+async function testImages() {
+  const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 80, b: 30 } } })
+    .composite([{ input: Buffer.from('<svg width="320" height="240"><circle cx="160" cy="120" r="90" fill="#1e90ff"/></svg>') }])
+    .jpeg()
+    .toBuffer();
+  const other = await sharp({ create: { width: 200, height: 300, channels: 4, background: { r: 10, g: 200, b: 90, alpha: 0.5 } } }).png().toBuffer();
+  return { photo: new Uint8Array(photo), other: new Uint8Array(other) };
+}
+
+/** A PNG whose header declares width × height pixels, with no pixel data behind it. */
+function pngHeader(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+
+describe.each(['tiny-hf', 'tiny-immich'])('embedder over HTTP (%s)', (layout) => {
+  let embedder: ServiceProcess;
+  let clip: Clip;
+  let images: Awaited<ReturnType<typeof testImages>>;
+  beforeAll(async () => {
+    [embedder, clip, images] = await Promise.all([
+      startService('embedder/main.ts', { MODEL_DIR: join(modelsDir, layout), EMBEDDER_PORT: '0', EMBEDDER_BATCH_WAIT_MS: '20' }, 'embedder ready'),
+      loadClip(join(modelsDir, layout)),
+      testImages(),
+    ]);
+  });
+  afterAll(async () => {
+    await embedder?.stop();
+    await clip?.close();
+  });
+
+  it('is ready and describes its model', async () => {
+    expect((await fetch(`${embedder.url}/readyz`)).status).toBe(200);
+    const models = (await (await fetch(`${embedder.url}/v1/models`)).json()) as { data: { id: string; dim: number; provider: string }[] };
+    expect(models.data[0]).toMatchObject({ id: layout, dim: 32, provider: 'cpu' });
+  });
+
+  it('returns the embeddings loadClip computes, as JSON and as raw float32', async () => {
+    const texts = ['a photo of a cat', 'sunset over mountains'];
+    const direct = await clip.embedTexts(texts);
+    const json = (await (await post(`${embedder.url}/v1/embed/text`, { texts })).json()) as { embeddings: number[][] };
+    json.embeddings.forEach((e, i) => expect(cosine(e, direct[i]!)).toBeGreaterThan(0.99999));
+
+    const binary = await post(`${embedder.url}/v1/embed/image`, images.photo, { 'content-type': 'image/jpeg', accept: 'application/octet-stream' });
+    expect(binary.headers.get('x-embedding-dim')).toBe('32');
+    const rows = new Float32Array(await binary.arrayBuffer());
+    const [directImage] = await clip.embedImages([images.photo]);
+    expect(cosine(rows, directImage!)).toBeGreaterThan(0.99999);
+  });
+
+  it('embeds several images sent as multipart', async () => {
+    const form = new FormData();
+    form.append('a', new Blob([images.photo]), 'a.jpg');
+    form.append('b', new Blob([images.other]), 'b.png');
+    const response = await fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: form });
+    const body = (await response.json()) as { embeddings: number[][] };
+    expect(body.embeddings).toHaveLength(2);
+    const direct = await clip.embedImages([images.photo, images.other]);
+    body.embeddings.forEach((e, i) => expect(cosine(e, direct[i]!)).toBeGreaterThan(0.99999));
+  });
+
+  it('works with the official openai client, texts and images in one space', async () => {
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${embedder.url}/v1` });
+    const result = await client.embeddings.create({ model: layout, input: ['a photo of a cat', 'sunset'] });
+    expect(result.data.map((d) => d.index)).toEqual([0, 1]);
+    const direct = await clip.embedTexts(['a photo of a cat', 'sunset']);
+    result.data.forEach((d, i) => expect(cosine(d.embedding, direct[i]!)).toBeGreaterThan(0.99999));
+    expect(result.usage.prompt_tokens).toBeGreaterThan(0);
+
+    const dataUrl = `data:image/jpeg;base64,${Buffer.from(images.photo).toString('base64')}`;
+    const mixed = (await (await post(`${embedder.url}/v1/embeddings`, { input: [{ text: 'a ball' }, { image: dataUrl }], encoding_format: 'float' })).json()) as {
+      data: { embedding: number[] }[];
+    };
+    const [imageVector] = await clip.embedImages([images.photo]);
+    expect(cosine(mixed.data[1]!.embedding, imageVector!)).toBeGreaterThan(0.99999);
+  });
+
+  it('scores texts against images and classifies with probabilities', async () => {
+    const b64 = Buffer.from(images.photo).toString('base64');
+    const sim = (await (await post(`${embedder.url}/v1/similarity`, { texts: ['a', 'b', 'c'], images: [b64, b64] })).json()) as { scores: number[][] };
+    expect(sim.scores).toHaveLength(3);
+    expect(sim.scores[0]).toHaveLength(2);
+    const cls = (await (await post(`${embedder.url}/v1/classify`, { image: b64, labels: ['cat', 'dog', 'car'] })).json()) as {
+      labels: { label: string; probability: number }[];
+    };
+    expect(cls.labels.map((l) => l.label).sort()).toEqual(['car', 'cat', 'dog']);
+    expect(cls.labels.reduce((s, l) => s + l.probability, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('coalesces concurrent requests into batches (visible in /metrics)', async () => {
+    const requests = Array.from({ length: 24 }, (_, i) => post(`${embedder.url}/v1/embed/text`, { text: `query number ${i}` }));
+    expect((await Promise.all(requests)).every((r) => r.status === 200)).toBe(true);
+    const metrics = await (await fetch(`${embedder.url}/metrics`)).text();
+    const count = Number(/embedder_batch_size_count\{queue="text"\} (\d+)/.exec(metrics)?.[1]);
+    const sum = Number(/embedder_batch_size_sum\{queue="text"\} (\d+)/.exec(metrics)?.[1]);
+    expect(sum / count).toBeGreaterThan(2); // mean batch size across all text batches so far
+    expect(metrics).toMatch(/embedder_model_info\{model="[^"]+",layout="\w+",provider="cpu",dim="32"\} 1/);
+  });
+});
+
+describe('embedder input validation', () => {
+  let embedder: ServiceProcess;
+  let internal: Server;
+  let internalUrl: string;
+  beforeAll(async () => {
+    internal = createServer((_, res) => res.end('secret'));
+    await new Promise<void>((r) => internal.listen(0, '127.0.0.1', r));
+    internalUrl = `http://127.0.0.1:${(internal.address() as AddressInfo).port}/admin`;
+    embedder = await startService(
+      'embedder/main.ts',
+      { MODEL_DIR: join(modelsDir, 'tiny-hf'), EMBEDDER_PORT: '0', EMBEDDER_MAX_BODY_BYTES: String(2 * 1024 * 1024), EMBEDDER_MAX_ITEMS: '8' },
+      'embedder ready',
+    );
+  });
+  afterAll(async () => {
+    await embedder?.stop();
+    internal.close();
+  });
+
+  const jpeg = () => sharp({ create: { width: 64, height: 64, channels: 3, background: '#abcdef' } }).jpeg().toBuffer();
+  const cases: [string, () => Promise<Response>, number, string][] = [
+    ['a zero-byte image body', () => post(`${embedder.url}/v1/embed/image`, new Uint8Array(0), { 'content-type': 'image/png' }), 400, 'empty_image'],
+    ['a truncated JPEG', async () => post(`${embedder.url}/v1/embed/image`, new Uint8Array((await jpeg()).subarray(0, 200)), { 'content-type': 'image/jpeg' }), 400, 'corrupt_image'],
+    ['a text file named .png', () => {
+      const form = new FormData();
+      form.append('file', new Blob(['just some text, not an image']), 'photo.png');
+      return fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: form });
+    }, 415, 'unsupported_image_format'],
+    ['a 50,000 × 50,000 PNG header', () => post(`${embedder.url}/v1/embed/image`, new Uint8Array(pngHeader(50_000, 50_000)), { 'content-type': 'image/png' }), 413, 'image_too_large'],
+    ['a huge JSON body', () => post(`${embedder.url}/v1/embed/text`, JSON.stringify({ texts: ['x'.repeat(3 * 1024 * 1024)] })), 413, 'body_too_large'],
+    ['malformed JSON', () => post(`${embedder.url}/v1/embed/text`, '{"texts": ['), 400, 'invalid_json'],
+    ['texts of the wrong type', () => post(`${embedder.url}/v1/embed/text`, { texts: [1, 2] }), 400, 'invalid_request'],
+    ['too many items', () => post(`${embedder.url}/v1/embed/text`, { texts: Array(9).fill('a') }), 400, 'invalid_request'],
+    ['OpenAI token arrays', () => post(`${embedder.url}/v1/embeddings`, { input: [[1, 2, 3]] }), 400, 'invalid_request'],
+    ['an unknown model name', () => post(`${embedder.url}/v1/embeddings`, { input: 'x', model: 'text-embedding-3-small' }), 404, 'model_not_found'],
+    ['an image URL on loopback', () => post(`${embedder.url}/v1/embeddings`, { input: [{ image: internalUrl }] }), 403, 'url_forbidden'],
+    ['the cloud metadata address', () => post(`${embedder.url}/v1/embeddings`, { input: [{ image: 'http://169.254.169.254/latest/meta-data/' }] }), 403, 'url_forbidden'],
+    ['a file: URL posing as base64', () => post(`${embedder.url}/v1/embeddings`, { input: [{ image: 'file:///etc/passwd' }] }), 400, 'invalid_image'],
+    ['a classify template without {}', () => post(`${embedder.url}/v1/classify`, { image: 'aGk=', labels: ['a', 'b'], template: 'nothing' }), 400, 'invalid_request'],
+    ['an unknown route', () => fetch(`${embedder.url}/v2/nothing`), 404, 'not_found'],
+  ];
+
+  it.each(cases)('answers %s with a clear JSON error and keeps serving', async (_, send, status, code) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error: { code: string; message: string } }).error.code).toBe(code);
+    expect((await post(`${embedder.url}/v1/embed/text`, { text: 'still alive' })).status).toBe(200);
+  });
+});
+
+describe('embedder operations', () => {
+  it('requires the bearer token on /v1 when EMBEDDER_TOKEN is set', async () => {
+    const embedder = await startService('embedder/main.ts', { MODEL_DIR: join(modelsDir, 'tiny-immich'), EMBEDDER_PORT: '0', EMBEDDER_TOKEN: 's3cret' }, 'embedder ready');
+    try {
+      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' })).status).toBe(401);
+      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, { authorization: 'Bearer wrong' })).status).toBe(401);
+      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, { authorization: 'Bearer s3cret' })).status).toBe(200);
+      expect((await fetch(`${embedder.url}/healthz`)).status).toBe(200);
+    } finally {
+      await embedder.stop();
+    }
+  });
+
+  it('answers 429 with Retry-After when the queue is full, and recovers', async () => {
+    const embedder = await startService(
+      'embedder/main.ts',
+      { MODEL_DIR: join(modelsDir, 'tiny-hf'), EMBEDDER_PORT: '0', EMBEDDER_MAX_QUEUE: '4', EMBEDDER_TEXT_BATCH: '1', EMBEDDER_BATCH_WAIT_MS: '0' },
+      'embedder ready',
+    );
+    try {
+      const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => post(`${embedder.url}/v1/embed/text`, { texts: [`t${i}`, 'x', 'y'] })));
+      const rejected = burst.filter((r) => r.status === 429);
+      expect(rejected.length).toBeGreaterThan(0);
+      expect(Number(rejected[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(burst.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'after' })).status).toBe(200);
+    } finally {
+      await embedder.stop();
+    }
+  });
+
+  it('on SIGTERM finishes the requests it accepted, then exits cleanly', async () => {
+    // A long batch wait holds every request in the queue until shutdown starts.
+    const embedder = await startService(
+      'embedder/main.ts',
+      { MODEL_DIR: join(modelsDir, 'tiny-hf'), EMBEDDER_PORT: '0', EMBEDDER_BATCH_WAIT_MS: '10000' },
+      'embedder ready',
+    );
+    const inFlight = Array.from({ length: 10 }, (_, i) => post(`${embedder.url}/v1/embed/text`, { texts: [`a${i}`, `b${i}`, `c${i}`] }));
+    for (let queued = 0; queued < 30; await new Promise((r) => setTimeout(r, 10))) {
+      const metrics = await (await fetch(`${embedder.url}/metrics`)).text();
+      queued = Number(/embedder_queue_depth\{queue="text"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    }
+    const exit = embedder.stop('SIGTERM');
+    const responses = await Promise.all(inFlight);
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(await exit).toBe(0);
+    expect(embedder.logs.some((l) => l.includes('finishing queued work'))).toBe(true);
+  });
+});
