@@ -36,8 +36,31 @@ export interface ScoringBackend {
   setSimdLevel(level: string): boolean;
 }
 
-/** The compiled addon: a backend plus benchmark support. */
+/** Pillow fixed-point coefficient tables of one resampling axis (see native/src/image/resample_rgb.h). */
+export interface ResampleAxisTables {
+  first: Int32Array;
+  count: Int32Array;
+  weights: Int32Array;
+  taps: number;
+}
+
+type ResampleArgs = [
+  src: Uint8Array,
+  width: number,
+  height: number,
+  horizontal: ResampleAxisTables | null,
+  vertical: ResampleAxisTables | null,
+  left: number,
+  top: number,
+  regionWidth: number,
+  regionHeight: number,
+  threads: number,
+];
+
+/** The compiled addon: a backend plus image resampling and benchmark support. */
 export interface NativeAddon extends ScoringBackend {
   /** XOR of the array's 64-bit words, read sequentially by `threads` threads. */
   sequentialRead(data: Float32Array, threads: number): number;
+  resampleRgb(...args: ResampleArgs): Uint8Array;
+  resampleRgbAsync(...args: ResampleArgs): Promise<Uint8Array>;
 }

@@ -2,7 +2,7 @@ import type { PreprocessConfig } from './config.ts';
 import { decodeRgb } from './decode.ts';
 import { centerCropPlacement, resizedSize } from './geometry.ts';
 import { probeImage } from './probe.ts';
-import { resizeRgb } from './resample.ts';
+import { resizeRgbAsync } from './resample.ts';
 import { toChwTensor } from './tensor.ts';
 
 /** 64 Mpx (8192 x 8192): 192 MiB of decoded RGB. */
@@ -30,6 +30,6 @@ export async function preprocess(
   const resized = resizedSize(image, config.resize);
   const placement = centerCropPlacement(resized, config.centerCrop);
   // Only the pixels that survive the crop are resampled.
-  const pixels = resizeRgb(image, resized.width, resized.height, config.resample, placement.source);
+  const pixels = await resizeRgbAsync(image, resized.width, resized.height, config.resample, placement.source);
   return toChwTensor(pixels, placement, config);
 }

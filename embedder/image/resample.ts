@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { addon } from '../../native/addon.ts';
 import { PRECISION_BITS, pillowCoefficients } from './pillow-coefficients.ts';
 import type { Coefficients, ResampleFilter } from './pillow-coefficients.ts';
 
@@ -147,4 +149,37 @@ export function resizeRgb(
   if (!vertical) return { ...out, data: rows };
   const data = verticalPass(bytesOf(rows), rowBytes, 0, rowBytes, rowStart, vertical, region.top, region.height);
   return { ...out, data };
+}
+
+// Source pixels per thread below which splitting a resize costs more than it saves.
+const PIXELS_PER_THREAD = 2_000_000;
+
+/**
+ * `resizeRgb` off the main thread in the native addon (the same fixed-point
+ * arithmetic, so the same bytes), or on it in TypeScript when the addon is not built.
+ */
+export async function resizeRgbAsync(
+  src: RgbImage,
+  width: number,
+  height: number,
+  filter: ResampleFilter,
+  region: Region = { left: 0, top: 0, width, height },
+): Promise<RgbImage> {
+  if (!addon) return resizeRgb(src, width, height, filter, region);
+  const horizontal = width !== src.width ? pillowCoefficients(src.width, width, filter) : null;
+  const vertical = height !== src.height ? pillowCoefficients(src.height, height, filter) : null;
+  const threads = Math.min(availableParallelism(), Math.max(1, Math.floor((src.width * src.height) / PIXELS_PER_THREAD)));
+  const data = await addon.resampleRgbAsync(
+    bytesOf(src.data),
+    src.width,
+    src.height,
+    horizontal,
+    vertical,
+    region.left,
+    region.top,
+    region.width,
+    region.height,
+    threads,
+  );
+  return { data, width: region.width, height: region.height };
 }

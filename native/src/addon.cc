@@ -239,6 +239,12 @@ Napi::Value SequentialRead(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(x & 0xffffffffu));
 }
 
+}  // namespace
+
+void register_resample(Napi::Env env, Napi::Object exports);
+
+namespace {
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("l2Normalize", Napi::Function::New(env, L2Normalize));
   exports.Set("scores", Napi::Function::New(env, Scores));
@@ -250,6 +256,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("supportedSimdLevels", Napi::Function::New(env, SupportedSimdLevels));
   exports.Set("setSimdLevel", Napi::Function::New(env, SetSimdLevel));
   exports.Set("sequentialRead", Napi::Function::New(env, SequentialRead));
+  register_resample(env, exports);
   return exports;
 }
 

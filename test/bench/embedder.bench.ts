@@ -40,7 +40,7 @@ async function syntheticJpeg(width: number, height: number, seed: number): Promi
   let x = seed + 1;
   for (let i = 0; i < grain.length; i++) {
     x = (x * 1103515245 + 12345) >>> 0;
-    grain[i] = x >>> 26;
+    grain[i] = x >>> 28; // a few levels of sensor noise
   }
   const base = await sharp(Buffer.from(svg)).resize(width, height).removeAlpha().raw().toBuffer();
   for (let i = 0; i < base.length; i++) base[i] = Math.min(255, base[i]! + grain[i]!);

@@ -1,0 +1,131 @@
+// Node-API entry points of the RGB resampler: resampleRgb and its async
+// twin. Every index the kernels will use is checked here first, so bad
+// tables from JavaScript raise a RangeError instead of reading out of bounds.
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "resample_rgb.h"
+
+namespace crossmodal {
+namespace {
+
+struct AxisArrays {
+  Napi::Int32Array first, count, weights;
+  ResampleAxis axis;
+};
+
+Napi::Int32Array int32_array(const Napi::Value& v, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), name + " must be an Int32Array");
+  return v.As<Napi::Int32Array>();
+}
+
+size_t index_arg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), name + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<size_t>(d)))
+    throw Napi::RangeError::New(v.Env(), name + " must be a non-negative integer");
+  return static_cast<size_t>(d);
+}
+
+// Parses { first, count, weights, taps } and checks every output position in
+// [from, to) reads taps inside [0, in_size).
+std::unique_ptr<AxisArrays> axis_arg(const Napi::Value& v, const std::string& name, size_t in_size, size_t from, size_t to) {
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), name + " must be an object or null");
+  auto o = v.As<Napi::Object>();
+  auto a = std::make_unique<AxisArrays>(AxisArrays{int32_array(o.Get("first"), name + ".first"),
+                                                   int32_array(o.Get("count"), name + ".count"),
+                                                   int32_array(o.Get("weights"), name + ".weights"),
+                                                   {}});
+  const size_t taps = index_arg(o.Get("taps"), name + ".taps");
+  if (a->first.ElementLength() < to || a->count.ElementLength() < to || a->weights.ElementLength() < to * taps)
+    throw Napi::RangeError::New(v.Env(), name + " tables are shorter than the output");
+  for (size_t i = from; i < to; ++i) {
+    const int32_t f = a->first[i], c = a->count[i];
+    if (f < 0 || c < 0 || static_cast<size_t>(c) > taps || static_cast<size_t>(f) + static_cast<size_t>(c) > in_size)
+      throw Napi::RangeError::New(v.Env(), name + " reads outside the source image");
+  }
+  a->axis = {a->first.Data(), a->count.Data(), a->weights.Data(), taps};
+  return a;
+}
+
+struct ResampleJob {
+  Napi::Uint8Array src;
+  size_t width, height;
+  std::unique_ptr<AxisArrays> horizontal, vertical;
+  RgbRegion region;
+  unsigned threads;
+  Napi::Uint8Array out;
+
+  void run() {
+    resample_rgb(src.Data(), width, height, horizontal ? &horizontal->axis : nullptr, vertical ? &vertical->axis : nullptr,
+                 region, threads, out.Data());
+  }
+};
+
+// (src, width, height, horizontal|null, vertical|null, left, top, regionWidth, regionHeight, threads)
+ResampleJob parse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, "src must be a Uint8Array");
+  ResampleJob job{info[0].As<Napi::Uint8Array>(), index_arg(info[1], "width"), index_arg(info[2], "height"), nullptr, nullptr,
+                  {index_arg(info[5], "left"), index_arg(info[6], "top"), index_arg(info[7], "regionWidth"), index_arg(info[8], "regionHeight")},
+                  static_cast<unsigned>(std::max<size_t>(1, index_arg(info[9], "threads"))), Napi::Uint8Array()};
+  if (job.src.ElementLength() != job.width * job.height * 3)
+    throw Napi::RangeError::New(env, "src length must be width * height * 3");
+  const RgbRegion& r = job.region;
+  job.horizontal = axis_arg(info[3], "horizontal", job.width, r.left, r.left + r.width);
+  // With a vertical axis, its tables bound the rows; without, the region must lie in the source.
+  job.vertical = axis_arg(info[4], "vertical", job.height, r.top, r.top + r.height);
+  if (!job.horizontal && r.left + r.width > job.width) throw Napi::RangeError::New(env, "region lies outside the image");
+  if (!job.vertical && r.top + r.height > job.height) throw Napi::RangeError::New(env, "region lies outside the image");
+  job.out = Napi::Uint8Array::New(env, r.width * r.height * 3);
+  return job;
+}
+
+Napi::Value ResampleRgb(const Napi::CallbackInfo& info) {
+  ResampleJob job = parse(info);
+  job.run();
+  return job.out;
+}
+
+class ResampleWorker : public Napi::AsyncWorker {
+ public:
+  ResampleWorker(Napi::Env env, ResampleJob job)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {
+    for (Napi::Value v : {Napi::Value(job_.src), Napi::Value(job_.out)}) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    for (const auto* a : {job_.horizontal.get(), job_.vertical.get()})
+      if (a)
+        for (Napi::Value v : {Napi::Value(a->first), Napi::Value(a->count), Napi::Value(a->weights)})
+          refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override { job_.run(); }
+  void OnOK() override { deferred_.Resolve(refs_[1].Value()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  ResampleJob job_;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+Napi::Value ResampleRgbAsync(const Napi::CallbackInfo& info) {
+  auto* worker = new ResampleWorker(info.Env(), parse(info));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+void register_resample(Napi::Env env, Napi::Object exports) {
+  exports.Set("resampleRgb", Napi::Function::New(env, ResampleRgb));
+  exports.Set("resampleRgbAsync", Napi::Function::New(env, ResampleRgbAsync));
+}
+
+}  // namespace crossmodal
