@@ -8,9 +8,7 @@
 #include "cpu_features.h"
 
 namespace crossmodal {
-namespace {
-
-const KernelTable* table_for(const std::string& level) {
+const KernelTable* kernel_table_for(const std::string& level) {
   if (level == "scalar") return &scalar_kernels();
 #if defined(CROSSMODAL_X86)
   if (level == "sse") return &sse_kernels();
@@ -23,6 +21,8 @@ const KernelTable* table_for(const std::string& level) {
   return nullptr;
 }
 
+namespace {
+
 bool is_supported(const std::string& level) {
   const auto levels = supported_simd_levels();
   return std::find(levels.begin(), levels.end(), level) != levels.end();
@@ -31,11 +31,11 @@ bool is_supported(const std::string& level) {
 const KernelTable* initial_table() {
   const std::string best = supported_simd_levels().back();
   const char* forced = std::getenv("CROSSMODAL_SIMD");
-  if (forced == nullptr || *forced == '\0') return table_for(best);
-  if (is_supported(forced)) return table_for(forced);
+  if (forced == nullptr || *forced == '\0') return kernel_table_for(best);
+  if (is_supported(forced)) return kernel_table_for(forced);
   std::fprintf(stderr, "crossmodal: CROSSMODAL_SIMD=%s is not supported on this CPU; using %s\n", forced,
                best.c_str());
-  return table_for(best);
+  return kernel_table_for(best);
 }
 
 std::atomic<const KernelTable*>& active() {
@@ -49,7 +49,7 @@ const KernelTable& active_kernels() { return *active().load(std::memory_order_ac
 
 bool select_simd_level(const std::string& level) {
   if (!is_supported(level)) return false;
-  active().store(table_for(level), std::memory_order_release);
+  active().store(kernel_table_for(level), std::memory_order_release);
   return true;
 }
 

@@ -10,6 +10,9 @@ namespace crossmodal {
 // the CROSSMODAL_SIMD environment variable when set.
 const KernelTable& active_kernels();
 
+// The table of a level, or nullptr if this build has none for it.
+const KernelTable* kernel_table_for(const std::string& level);
+
 // Caps the level at `level` (one of supported_simd_levels()); returns false
 // if the CPU cannot run it, leaving the current choice unchanged.
 bool select_simd_level(const std::string& level);

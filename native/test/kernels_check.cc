@@ -8,22 +8,10 @@
 #include <vector>
 
 #include "../src/cpu_features.h"
+#include "../src/dispatch.h"
 #include "../src/kernels/kernel_table.h"
 
 using namespace crossmodal;
-
-static const KernelTable* table_for(const std::string& level) {
-  if (level == "scalar") return &scalar_kernels();
-#if defined(CROSSMODAL_X86)
-  if (level == "sse") return &sse_kernels();
-  if (level == "avx2") return &avx2_kernels();
-  if (level == "avx512") return &avx512_kernels();
-#endif
-#if defined(CROSSMODAL_ARM64)
-  if (level == "neon") return &neon_kernels();
-#endif
-  return nullptr;
-}
 
 int main() {
   std::mt19937 rng(1234);
@@ -31,7 +19,7 @@ int main() {
   const KernelTable& ref = scalar_kernels();
   int failures = 0;
   for (const std::string& level : supported_simd_levels()) {
-    const KernelTable* k = table_for(level);
+    const KernelTable* k = kernel_table_for(level);
     for (size_t dim : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 129, 257, 512, 513, 1031}) {
       const size_t nq = 6, nr = 19;
       // +1 so views start at an unaligned offset.

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 // cross compiler is installed (.ci/run installs one), so the arm64 path is
 // verified from x86 machines too.
 const nativeDir = new URL('../../native/', import.meta.url).pathname;
-const sources = ['test/kernels_check.cc', 'src/cpu_features.cc', 'src/kernels/scalar.cc'];
+const sources = ['test/kernels_check.cc', 'src/cpu_features.cc', 'src/dispatch.cc', 'src/kernels/scalar.cc'];
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const out = mkdtempSync(join(tmpdir(), 'kernels-'));
 
