@@ -1,6 +1,6 @@
 /**
- * Preprocessing cost for a phone-sized and a webcam-sized JPEG (printed), and why the JPEG is decoded at
- * full size: libjpeg's shrink-on-load (DCT scaling) is fast but changes the result.
+ * Why a large JPEG is decoded at full size: libjpeg's shrink-on-load (DCT scaling) is fast but changes
+ * the result. Preprocessing speed is measured by `npm run bench:embedder`, not here.
  */
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,37 +26,10 @@ async function photoJpeg(width: number, height: number): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
 }
 
-async function medianMs(run: () => Promise<unknown>, repeats: number): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const started = performance.now();
-    await run();
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(repeats / 2)]!;
-}
-
-describe('preprocessing time', () => {
-  let small: Buffer;
+describe('decoding a large JPEG', () => {
   let large: Buffer;
   beforeAll(async () => {
-    small = await photoJpeg(640, 480);
     large = await photoJpeg(4000, 3000);
-  });
-
-  it('640 x 480 JPEG', async () => {
-    const ms = await medianMs(() => preprocess(small, config), 5);
-    console.log(`640x480 JPEG: ${ms.toFixed(1)} ms`);
-    // Loose bounds: the machines running this are shared; typical is ~10 ms.
-    expect(ms).toBeLessThan(250);
-  });
-
-  it('4000 x 3000 JPEG, fully decoded', async () => {
-    const ms = await medianMs(() => preprocess(large, config), 3);
-    console.log(`4000x3000 JPEG: ${ms.toFixed(1)} ms`);
-    // Typical is ~200 ms: ~50 ms decoding, the rest the 13x bicubic shrink of the cropped columns.
-    expect(ms).toBeLessThan(4000);
   });
 
   it('JPEG shrink-on-load is not used: even halving while decoding moves the tensor visibly', async () => {
