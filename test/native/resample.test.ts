@@ -4,7 +4,7 @@ import { pillowCoefficients, type ResampleFilter } from '../../embedder/image/pi
 import { addon } from '../../native/addon.ts';
 import { seededRandom } from '../support/random.ts';
 
-function randomImage(width: number, height: number, seed: number): RgbImage {
+function randomImage(width: number, height: number, seed: number): RgbImage & { data: Uint8Array } {
   const random = seededRandom(seed);
   const data = new Uint8Array(width * height * 3);
   // Smooth content plus noise, so both flat and busy areas are exercised.

@@ -20,7 +20,19 @@ export interface ClusteredData {
 
 export function clusteredSpace(dim: number, options: ClusteredOptions = {}): ClusteredData {
   const random = seededRandom(options.seed ?? 1);
-  const gauss = () => Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
+  // Box–Muller, both outputs used.
+  let spare: number | null = null;
+  const gauss = () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    const r = Math.sqrt(-2 * Math.log(random() || 1e-12));
+    const t = 2 * Math.PI * random();
+    spare = r * Math.sin(t);
+    return r * Math.cos(t);
+  };
   const clusters = options.clusters ?? 100;
   const topics = options.topics ?? Math.max(2, Math.round(Math.sqrt(clusters)));
   const noise = options.noise ?? 0.6;

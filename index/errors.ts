@@ -1,0 +1,44 @@
+// Error codes and the error type every layer throws; the HTTP layer turns it
+// into the Cloudflare envelope. Codes marked "doc" were seen from the real
+// service (shared/docs/vectorize.md §1); "local" codes are this emulator's own
+// choice where the real code is unknown.
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export const CODES = {
+  queryDimensions: 40006, // doc
+  idTooLong: 40008, // doc
+  insertDimensions: 40012, // doc
+  ndjsonUnparsable: 40023, // doc
+  topKTooHigh: 40025, // doc
+  badRequestBody: 40026, // doc: body / content-type parse error
+  invalidIndexConfig: 40001, // local
+  indexAlreadyExists: 40002, // local
+  indexNotFound: 40004, // local
+  vectorNotFound: 40005, // local (queryById with an unknown id)
+  batchTooLarge: 40007, // local
+  invalidMetadata: 40009, // local
+  invalidNamespace: 40010, // local
+  invalidValues: 40011, // local
+  bodyTooLarge: 40013, // local
+  invalidFilter: 40020, // local
+  metadataIndex: 40030, // local
+  noRoute: 7000, // Cloudflare API: "No route for that URI"
+  authentication: 10000, // Cloudflare API: "Authentication error"
+  internal: 10001, // local
+} as const;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (code: number, message: string): ApiError => new ApiError(400, code, message);
+
+export const indexNotFound = (name: string): ApiError =>
+  new ApiError(404, CODES.indexNotFound, `vectorize.index.not_found: index "${name}" does not exist`);

@@ -1,0 +1,68 @@
+// Starts the service programmatically: tests, `npm start`, index/main.ts.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import { API_PREFIX, createApp } from './app.ts';
+import { DEFAULT_TUNING, type SearchTuning } from './engine/vector-index.ts';
+import { Catalog } from './storage/catalog.ts';
+
+export interface IndexServerOptions {
+  /** 0 picks a free port. Default 8791. */
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  token?: string | undefined;
+  logger?: Logger;
+  /** Snapshot an index once its log reaches this many bytes (default 64 MiB). */
+  snapshotWalBytes?: number;
+  /** …and at least this often while its log is non-empty (default 5 minutes). */
+  snapshotIntervalMs?: number;
+  tuning?: Partial<SearchTuning>;
+}
+
+export interface IndexServer {
+  /** Base URL for clients, e.g. http://127.0.0.1:8791/client/v4 (the SDK's baseURL). */
+  url: string;
+  port: number;
+  /** Stops accepting requests, finishes writes, snapshots, closes. */
+  close(): Promise<void>;
+}
+
+export async function startIndexServer(options: IndexServerOptions = {}): Promise<IndexServer> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? pino({ level: process.env.INDEX_LOG_LEVEL ?? 'info' });
+  const catalog = await Catalog.open(
+    options.dataDir ?? '.data/index',
+    {
+      snapshotWalBytes: options.snapshotWalBytes ?? 64 * 1024 * 1024,
+      snapshotIntervalMs: options.snapshotIntervalMs ?? 5 * 60_000,
+      tuning: { ...DEFAULT_TUNING, ...options.tuning },
+    },
+    logger,
+  );
+  const app = createApp({ catalog, logger, token: options.token });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 8791, hostname: host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${API_PREFIX}`;
+  logger.info({ url }, 'vectorize-compatible index service listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        await catalog.close();
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

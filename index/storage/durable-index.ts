@@ -1,0 +1,163 @@
+// One index made durable: every mutation is appended to the write-ahead log
+// and fsynced before it is applied and acknowledged; snapshots cut the log.
+//
+// Files in the index directory:
+//   config.json           index configuration (written once, atomically)
+//   snapshot-<g>.bin      state after everything before wal-<g>.log
+//   graph-<g>.usearch     the HNSW graph at the same point
+//   wal-<g>.log, ...      mutations since; replayed in generation order
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { VectorIndex, type SearchTuning } from '../engine/vector-index.ts';
+import type { IndexConfig, Mutation } from '../types.ts';
+import { decodeMutation, encodeMutation } from './codec.ts';
+import { graphFile, graphTmpFile, readSnapshot, snapshotFile, writeSnapshot } from './snapshot.ts';
+import { readWal, WalClosedError, WalWriter } from './wal.ts';
+
+export interface DurabilityOptions {
+  /** Take a snapshot once the current log holds this many bytes. */
+  snapshotWalBytes: number;
+  tuning: SearchTuning;
+}
+
+const walFile = (dir: string, generation: number) => join(dir, `wal-${generation}.log`);
+
+function generations(files: string[], pattern: RegExp): number[] {
+  return files
+    .map((f) => pattern.exec(f)?.[1])
+    .filter((g): g is string => g !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+export interface RecoveryReport {
+  snapshotGeneration: number | null;
+  replayedMutations: number;
+  walProblems: string[];
+  graphRebuilt: boolean;
+}
+
+export class DurableIndex {
+  private snapshotting: Promise<void> | null = null;
+  private closed = false;
+  lastSnapshotAt = Date.now();
+
+  private constructor(
+    readonly dir: string,
+    readonly index: VectorIndex,
+    private readonly wal: WalWriter,
+    private generation: number,
+    private readonly options: DurabilityOptions,
+    private readonly logger: Logger,
+    readonly recovery: RecoveryReport,
+  ) {}
+
+  get config(): IndexConfig {
+    return this.index.config;
+  }
+
+  get walBytes(): number {
+    return this.wal.bytes;
+  }
+
+  /** Loads the newest snapshot and replays the logs after it. */
+  static async open(dir: string, config: IndexConfig, options: DurabilityOptions, logger: Logger): Promise<DurableIndex> {
+    const files = await readdir(dir);
+    await Promise.all(files.filter((f) => f.endsWith('.tmp')).map((f) => rm(join(dir, f), { force: true })));
+    const snapshots = generations(files, /^snapshot-(\d+)\.bin$/);
+    const logs = generations(files, /^wal-(\d+)\.log$/);
+    const index = new VectorIndex(config, options.tuning);
+    const report: RecoveryReport = { snapshotGeneration: null, replayedMutations: 0, walProblems: [], graphRebuilt: false };
+
+    const base = snapshots.at(-1) ?? 0;
+    if (snapshots.length > 0) {
+      const { header, matrix } = await readSnapshot(snapshotFile(dir, base));
+      report.snapshotGeneration = base;
+      const restored = index.importState(header.state, matrix, (graph) => {
+        if (!header.hasGraph) return false;
+        try {
+          graph.load(graphFile(dir, base));
+          return true;
+        } catch (error) {
+          logger.warn({ index: config.name, err: error }, 'HNSW graph file unreadable; rebuilding from vectors');
+          return false;
+        }
+      });
+      report.graphRebuilt = !restored;
+    }
+    const replay = logs.filter((g) => g >= base);
+    for (const g of replay) {
+      const { payloads, problem } = await readWal(walFile(dir, g), logger);
+      if (problem !== undefined) report.walProblems.push(problem);
+      for (const payload of payloads) index.apply(decodeMutation(payload));
+      report.replayedMutations += payloads.length;
+    }
+    const current = replay.at(-1) ?? base;
+    await removeGenerationsBelow(dir, files, base);
+    const wal = await WalWriter.open(walFile(dir, current));
+    return new DurableIndex(dir, index, wal, current, options, logger, report);
+  }
+
+  /** Resolves once the mutation is durable and applied. */
+  async commit(mutation: Mutation): Promise<void> {
+    if (this.closed) throw new WalClosedError();
+    await this.wal.append(encodeMutation(mutation), () => this.index.apply(mutation));
+    if (this.wal.bytes >= this.options.snapshotWalBytes && !this.snapshotting)
+      this.snapshot().catch((error: unknown) =>
+        this.logger.error({ index: this.config.name, err: error }, 'snapshot failed'),
+      );
+  }
+
+  /** Snapshots the current state and drops the logs it covers (no-op when the log is empty). */
+  snapshot(): Promise<void> {
+    this.snapshotting ??= this.takeSnapshot().finally(() => {
+      this.snapshotting = null;
+    });
+    return this.snapshotting;
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    if (this.wal.bytes === 0) return;
+    const next = this.generation + 1;
+    const started = performance.now();
+    this.logger.info({ index: this.config.name, generation: next, walBytes: this.wal.bytes }, 'snapshot started');
+    let captured: (ReturnType<VectorIndex['exportState']> & { hasGraph: boolean }) | undefined;
+    await this.wal.rotate(walFile(this.dir, next), () => {
+      let hasGraph = false;
+      try {
+        this.index.saveGraph(graphTmpFile(this.dir, next));
+        hasGraph = true;
+      } catch (error) {
+        this.logger.warn({ index: this.config.name, err: error }, 'could not save HNSW graph; snapshot without it');
+      }
+      captured = { ...this.index.exportState(), hasGraph };
+    });
+    this.generation = next;
+    const { state, matrix, hasGraph } = captured!;
+    await writeSnapshot(this.dir, next, this.config.dimensions, state, matrix, hasGraph);
+    await removeGenerationsBelow(this.dir, await readdir(this.dir), next);
+    this.lastSnapshotAt = Date.now();
+    this.logger.info(
+      { index: this.config.name, generation: next, vectors: state.records.length, ms: Math.round(performance.now() - started) },
+      'snapshot written',
+    );
+  }
+
+  /** Finishes queued writes; with `snapshot`, leaves a snapshot so the next start is quick. */
+  async close({ snapshot }: { snapshot: boolean }): Promise<void> {
+    if (this.closed) return;
+    if (snapshot) await this.snapshot().catch((error: unknown) => this.logger.error({ err: error }, 'final snapshot failed'));
+    this.closed = true;
+    await this.snapshotting?.catch(() => {});
+    await this.wal.close();
+  }
+}
+
+async function removeGenerationsBelow(dir: string, files: string[], generation: number): Promise<void> {
+  const stale = files.filter((f) => {
+    const g = /^(?:wal|snapshot|graph)-(\d+)\.(?:log|bin|usearch)$/.exec(f)?.[1];
+    return g !== undefined && Number(g) < generation;
+  });
+  await Promise.all(stale.map((f) => rm(join(dir, f), { force: true })));
+}
