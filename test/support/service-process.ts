@@ -24,6 +24,10 @@ export function startService(entry: string, env: Record<string, string>, readyMe
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  // If the test process ends without stopping it (a crash, a timeout), take the service along.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

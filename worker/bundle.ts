@@ -1,0 +1,26 @@
+// Bundles a worker entry (TypeScript, ESM) into one module for workerd, the
+// way wrangler does, for Miniflare in tests and `worker/local.ts`.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const WORKER_ENTRY = fileURLToPath(new URL('./index.ts', import.meta.url));
+
+/** Writes `<outDir>/worker.js` and returns its path. */
+export async function bundleWorker(entry: string = WORKER_ENTRY, outDir: string = mkdtempSync(join(tmpdir(), 'worker-bundle-'))): Promise<string> {
+  const outfile = join(outDir, 'worker.js');
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['workerd', 'worker', 'browser'],
+    target: 'es2022',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  return outfile;
+}

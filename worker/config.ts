@@ -1,0 +1,80 @@
+// The worker's bindings and settings. Vars arrive as strings (or numbers from
+// wrangler.toml); each is parsed once per isolate with a bound.
+import type { Fetcher, KVNamespace, RateLimit, Vectorize } from '@cloudflare/workers-types/index.ts';
+import { z } from 'zod';
+
+export interface Env {
+  /** Production: the Vectorize index. Absent: VECTORIZE_URL (the local index's REST API) is used. */
+  VECTORIZE?: Vectorize;
+  /** Query embeddings, the index version and the last model seen. Optional (then per isolate only). */
+  SEARCH_KV?: KVNamespace;
+  /** Workers Rate Limiting binding for public routes, keyed by client IP. Optional. */
+  RATE_LIMITER?: RateLimit;
+  /** Service binding to the embedder; takes precedence over EMBEDDER_URLS. */
+  EMBEDDER?: Fetcher;
+  [name: string]: unknown;
+}
+
+const MiB = 1024 * 1024;
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const seconds = (fallback: number, max: number) => z.coerce.number().min(0).max(max).default(fallback);
+const flag = z
+  .union([z.boolean(), z.enum(['0', '1', 'true', 'false'])])
+  .default(false)
+  .transform((v) => v === true || v === '1' || v === 'true');
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(/[\s,]+/).filter(Boolean));
+
+const schema = z.object({
+  EMBEDDER_URLS: list.pipe(z.array(z.url({ protocol: /^https?$/ })).max(16)),
+  EMBEDDER_TOKEN: z.string().optional(),
+  EMBEDDER_TIMEOUT_MS: int(5000, 50, 120_000),
+  /** Consecutive failures that open an upstream's circuit, and how long it stays open. */
+  BREAKER_FAILURES: int(3, 1, 100),
+  BREAKER_COOLDOWN_MS: int(10_000, 100, 600_000),
+  VECTORIZE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  VECTORIZE_TOKEN: z.string().optional(),
+  VECTORIZE_TIMEOUT_MS: int(10_000, 50, 120_000),
+  ADMIN_TOKEN: z.string().optional(),
+  /** "*" or a comma-separated list of allowed origins. */
+  CORS_ORIGINS: list.default(['*']),
+  CACHE_TTL_SECONDS: seconds(60, 86_400),
+  CACHE_SWR_SECONDS: seconds(300, 86_400),
+  CACHE_STALE_IF_ERROR_SECONDS: seconds(86_400, 7 * 86_400),
+  /** Search results also kept in isolate memory, least recently used out (0: Cache API only). */
+  MEMORY_CACHE_ENTRIES: int(1000, 0, 100_000),
+  EMBEDDING_KV_TTL_SECONDS: int(30 * 86_400, 60, 365 * 86_400),
+  /** How long an isolate trusts the index version it read from KV. */
+  INDEX_VERSION_TTL_MS: int(5000, 0, 600_000),
+  RATE_LIMIT_PERIOD_SECONDS: int(60, 1, 3600),
+  MAX_TOP_K: int(100, 1, 100),
+  MAX_QUERY_CHARS: int(1000, 1, 10_000),
+  /** JSON bodies of searches (a base64 image is 4/3 of its bytes). */
+  MAX_JSON_BYTES: int(6 * MiB, 1024, 64 * MiB),
+  MAX_IMAGE_BYTES: int(4 * MiB, 1024, 32 * MiB),
+  MAX_ADMIN_BODY_BYTES: int(32 * MiB, 1024, 100 * MiB),
+  MAX_BATCH_ITEMS: int(100, 1, 1000),
+  IMAGE_URL_TIMEOUT_MS: int(5000, 100, 60_000),
+  /** Local development only: let image URLs be http:// and point at private addresses. */
+  ALLOW_PRIVATE_IMAGE_URLS: flag,
+});
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseConfig(env: Env): Config {
+  const vars: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') vars[key] = typeof value === 'number' ? String(value) : value;
+  }
+  const parsed = schema.safeParse(vars);
+  if (!parsed.success)
+    throw new ConfigError(`invalid worker settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

@@ -1,0 +1,190 @@
+// The embedder over HTTP: a service binding and/or base URLs, binary float32
+// responses, a timeout per call, one retry on another healthy upstream and a
+// circuit breaker per upstream.
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError, EmbedderUnavailableError } from '../errors.ts';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
+
+export interface Upstream {
+  /** A URL, or `service:<binding>`. */
+  name: string;
+  fetch(path: string, init: RequestInit): Promise<Response>;
+}
+
+export interface ModelInfo {
+  id: string;
+  dim: number;
+}
+
+export interface EmbedderClientOptions {
+  token?: string | undefined;
+  timeoutMs: number;
+  breakerFailures: number;
+  breakerCooldownMs: number;
+}
+
+export interface UpstreamHealth {
+  upstream: string;
+  ok: boolean;
+  latencyMs: number;
+  circuit: BreakerState;
+  error?: string;
+}
+
+// Per isolate, so a circuit stays open across requests.
+const breakers = new Map<string, CircuitBreaker>();
+let rotation = 0;
+
+export const urlUpstream = (base: string): Upstream => {
+  const root = base.replace(/\/+$/, '');
+  return { name: root, fetch: (path, init) => fetch(`${root}${path}`, init) };
+};
+
+/** Failures that say nothing about the upstream's health: the request itself was wrong. */
+const isClientError = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+export class EmbedderClient {
+  readonly #upstreams: { upstream: Upstream; breaker: CircuitBreaker }[];
+  readonly #headers: Record<string, string>;
+
+  constructor(
+    upstreams: Upstream[],
+    private readonly options: EmbedderClientOptions,
+  ) {
+    this.#upstreams = upstreams.map((upstream) => {
+      let breaker = breakers.get(upstream.name);
+      if (!breaker || breaker.failures !== options.breakerFailures || breaker.cooldownMs !== options.breakerCooldownMs) {
+        breaker = new CircuitBreaker(options.breakerFailures, options.breakerCooldownMs);
+        breakers.set(upstream.name, breaker);
+      }
+      return { upstream, breaker };
+    });
+    this.#headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
+  }
+
+  get upstreamCount(): number {
+    return this.#upstreams.length;
+  }
+
+  async embedTexts(texts: string[]): Promise<Float32Array[]> {
+    const body = JSON.stringify({ texts });
+    return this.#call('/v1/embed/text', { method: 'POST', body, headers: { 'content-type': 'application/json' } }, texts.length);
+  }
+
+  async embedImages(images: Uint8Array[]): Promise<Float32Array[]> {
+    if (images.length === 1)
+      return this.#call('/v1/embed/image', { method: 'POST', body: images[0]!, headers: { 'content-type': 'application/octet-stream' } }, 1);
+    const form = new FormData();
+    images.forEach((bytes, i) => form.append(`image${i}`, new Blob([bytes]), `image${i}`));
+    return this.#call('/v1/embed/image', { method: 'POST', body: form }, images.length);
+  }
+
+  /** The served model, from GET /v1/models. */
+  async model(): Promise<ModelInfo> {
+    return this.#request('/v1/models', { method: 'GET' }, async (response) => {
+      const body = (await response.json()) as { data?: { id?: unknown; dim?: unknown }[] };
+      const first = body.data?.[0];
+      if (typeof first?.id !== 'string' || typeof first.dim !== 'number') throw new Error('GET /v1/models: unexpected response');
+      return { id: first.id, dim: first.dim };
+    });
+  }
+
+  /** Probes every upstream's /healthz, bypassing the circuits. */
+  async health(timeoutMs: number): Promise<UpstreamHealth[]> {
+    return Promise.all(
+      this.#upstreams.map(async ({ upstream, breaker }) => {
+        const started = performance.now();
+        try {
+          const response = await upstream.fetch('/healthz', { headers: this.#headers, signal: AbortSignal.timeout(timeoutMs) });
+          await response.body?.cancel();
+          const ok = response.ok;
+          return {
+            upstream: upstream.name,
+            ok,
+            latencyMs: elapsed(started),
+            circuit: breaker.state,
+            ...(ok ? {} : { error: `HTTP ${response.status}` }),
+          };
+        } catch (error) {
+          return { upstream: upstream.name, ok: false, latencyMs: elapsed(started), circuit: breaker.state, error: describe(error) };
+        }
+      }),
+    );
+  }
+
+  #call(path: string, init: RequestInit, expected: number): Promise<Float32Array[]> {
+    const headers = { ...(init.headers as Record<string, string> | undefined), accept: 'application/octet-stream' };
+    return this.#request(path, { ...init, headers }, async (response) => {
+      const dim = Number(response.headers.get('x-embedding-dim'));
+      const count = Number(response.headers.get('x-embedding-count'));
+      const buffer = await response.arrayBuffer();
+      if (!Number.isInteger(dim) || dim < 1 || count !== expected || buffer.byteLength !== dim * count * 4)
+        throw new Error(`embedder sent ${buffer.byteLength} bytes for ${count}×${dim} (expected ${expected} rows)`);
+      return Array.from({ length: count }, (_, i) => new Float32Array(buffer, i * dim * 4, dim));
+    });
+  }
+
+  /**
+   * Sends to the next upstream whose circuit admits a call; on a network
+   * error, timeout, 429 or 5xx, retries once on another upstream.
+   */
+  async #request<T>(path: string, init: RequestInit, read: (response: Response) => Promise<T>): Promise<T> {
+    const start = rotation++ % Math.max(1, this.#upstreams.length);
+    const ordered = [...this.#upstreams.slice(start), ...this.#upstreams.slice(0, start)];
+    const failures: string[] = [];
+    let attempts = 0;
+    for (const { upstream, breaker } of ordered) {
+      if (attempts === 2) break;
+      if (!breaker.tryAcquire()) continue;
+      attempts++;
+      try {
+        const response = await upstream.fetch(path, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string> | undefined), ...this.#headers },
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+        });
+        if (isClientError(response.status)) {
+          breaker.success();
+          throw await clientError(response);
+        }
+        if (!response.ok) {
+          await response.body?.cancel();
+          throw new Error(`HTTP ${response.status}`);
+        }
+        const result = await read(response);
+        breaker.success();
+        return result;
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        breaker.failure();
+        failures.push(`${upstream.name}: ${describe(error)}`);
+      }
+    }
+    const retryMs = Math.min(...this.#upstreams.map(({ breaker }) => breaker.retryInMs || 1000));
+    const detail = failures.length ? failures.join('; ') : 'every upstream circuit is open';
+    throw new EmbedderUnavailableError(`embedder unavailable (${detail})`, (Number.isFinite(retryMs) ? retryMs : 1000) / 1000);
+  }
+}
+
+async function clientError(response: Response): Promise<ApiError> {
+  let code = 'embedder_rejected';
+  let message = `embedder answered HTTP ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string') code = body.error.code;
+    if (typeof body.error?.message === 'string') message = body.error.message;
+  } catch {
+    // not JSON: keep the generic message
+  }
+  // The embedder refusing our credentials is our misconfiguration, not the client's fault.
+  if (response.status === 401 || response.status === 403) return new ApiError(502, 'embedder_auth_failed', 'the embedder rejected the worker\'s credentials (EMBEDDER_TOKEN)');
+  if (response.status === 404) return new ApiError(502, 'embedder_error', message);
+  return new ApiError(response.status as ContentfulStatusCode, code, message);
+}
+
+const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.name === 'TimeoutError' ? 'timed out' : error.message;
+  return String(error);
+}

@@ -1,0 +1,161 @@
+// Runs the worker locally in workerd (Miniflare), with a simulated KV
+// namespace, Cache API and rate limiter, against the local embedder and the
+// local Vectorize-compatible index. For `npm start`, tests and benchmarks:
+//
+//   const worker = await startLocalWorker({ embedderUrls: [embedder.url], vectorizeUrl });
+//   await fetch(`${worker.url}/v1/search?q=cat`); ... await worker.close();
+//
+// Run directly (`tsx worker/local.ts`) it reads WORKER_PORT (8787),
+// EMBEDDER_URLS, EMBEDDER_TOKEN, VECTORIZE_URL, VECTORIZE_TOKEN and
+// ADMIN_TOKEN, creates the index if it is missing, and logs
+// {"msg":"worker ready","url":...} once it serves.
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Miniflare, type MiniflareOptions } from 'miniflare';
+import { bundleWorker } from './bundle.ts';
+
+/** wrangler.toml's compatibility date; Miniflare 4.20260426 supports it. */
+export const COMPATIBILITY_DATE = '2026-04-01';
+export const DEFAULT_INDEX_URL = 'http://127.0.0.1:8791/client/v4/accounts/local/vectorize/v2/indexes/crossmodal';
+
+export interface LocalWorkerOptions {
+  /** Default 8787; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  embedderUrls?: string[];
+  embedderToken?: string;
+  /** The local index's REST URL: `<base>/client/v4/accounts/<any>/vectorize/v2/indexes/<name>`. */
+  vectorizeUrl: string;
+  vectorizeToken?: string;
+  adminToken?: string;
+  /** Further settings (see worker/config.ts), e.g. { CACHE_TTL_SECONDS: '5' }. */
+  vars?: Record<string, string>;
+  /** The simulated Workers rate limiter; false: none (nothing is limited). Default 600 per 60 s. */
+  rateLimit?: { limit: number; period: 10 | 60 } | false;
+  /** Keep KV and the cache in this directory between runs (default: in memory). */
+  persistDir?: string;
+  /** A bundle to run instead of building worker/index.ts. */
+  scriptPath?: string;
+  /** Extra Miniflare options (service bindings, outboundService, ...). */
+  miniflare?: Partial<MiniflareOptions>;
+}
+
+export interface LocalWorker {
+  url: string;
+  mf: Miniflare;
+  close(): Promise<void>;
+}
+
+export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
+  const scriptPath = options.scriptPath ?? (await bundleWorker());
+  const vars: Record<string, string> = {
+    VECTORIZE_URL: options.vectorizeUrl,
+    ...(options.embedderUrls?.length ? { EMBEDDER_URLS: options.embedderUrls.join(',') } : {}),
+    ...(options.embedderToken ? { EMBEDDER_TOKEN: options.embedderToken } : {}),
+    ...(options.vectorizeToken ? { VECTORIZE_TOKEN: options.vectorizeToken } : {}),
+    ...(options.adminToken ? { ADMIN_TOKEN: options.adminToken } : {}),
+    ...options.vars,
+  };
+  const rateLimit = options.rateLimit ?? { limit: 600, period: 60 };
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    // Module names are paths relative to this root; the bundle lives in a temporary directory.
+    modulesRoot: dirname(scriptPath),
+    compatibilityDate: COMPATIBILITY_DATE,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 8787,
+    bindings: vars,
+    kvNamespaces: ['SEARCH_KV'],
+    ...(rateLimit ? { ratelimits: { RATE_LIMITER: { simple: rateLimit } } } : {}),
+    ...(options.persistDir ? { kvPersist: `${options.persistDir}/kv`, cachePersist: `${options.persistDir}/cache` } : {}),
+    ...options.miniflare,
+  } as MiniflareOptions);
+  const url = (await mf.ready).href.replace(/\/$/, '');
+  return { url, mf, close: () => mf.dispose() };
+}
+
+export interface EnsureIndexOptions {
+  /** The index's REST URL (…/vectorize/v2/indexes/<name>). */
+  indexUrl: string;
+  dimensions: number;
+  metric?: 'cosine' | 'euclidean' | 'dot-product';
+  token?: string;
+  /** Metadata indexes to create along with the index (filters need them). */
+  metadataIndexes?: { propertyName: string; indexType: 'string' | 'number' | 'boolean' }[];
+}
+
+/** Creates the index (and its metadata indexes) unless it exists; checks the dimensions if it does. */
+export async function ensureIndex(options: EnsureIndexOptions): Promise<'created' | 'exists'> {
+  const match = /^(.*\/vectorize\/v2\/indexes)\/([^/]+)\/?$/.exec(options.indexUrl);
+  if (!match) throw new Error(`not a Vectorize v2 index URL: ${options.indexUrl}`);
+  const [, base, name] = match as unknown as [string, string, string];
+  const headers = { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) };
+  const existing = await fetch(`${base}/${name}`, { headers });
+  if (existing.ok) {
+    const { result } = (await existing.json()) as { result: { config: { dimensions?: number } } };
+    if (result.config.dimensions !== options.dimensions)
+      throw new Error(`index ${name} has ${result.config.dimensions} dimensions; the model has ${options.dimensions}`);
+    return 'exists';
+  }
+  if (existing.status !== 404) throw new Error(`GET ${base}/${name}: HTTP ${existing.status} ${await existing.text()}`);
+  const created = await fetch(base, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name, config: { dimensions: options.dimensions, metric: options.metric ?? 'cosine' } }),
+  });
+  if (!created.ok) throw new Error(`creating index ${name}: HTTP ${created.status} ${await created.text()}`);
+  for (const spec of options.metadataIndexes ?? []) {
+    const response = await fetch(`${base}/${name}/metadata_index/create`, { method: 'POST', headers, body: JSON.stringify(spec) });
+    if (!response.ok) throw new Error(`creating metadata index ${spec.propertyName}: HTTP ${response.status} ${await response.text()}`);
+  }
+  return 'created';
+}
+
+/** The embedder's model dimensions, from GET /v1/models (retried while it starts). */
+export async function embedderDimensions(embedderUrl: string, token?: string, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(`${embedderUrl.replace(/\/+$/, '')}/v1/models`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      if (response.ok) {
+        const { data } = (await response.json()) as { data: { dim: number }[] };
+        if (data[0]) return data[0].dim;
+      }
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`embedder at ${embedderUrl} did not answer GET /v1/models`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const embedderUrls = (env.EMBEDDER_URLS ?? 'http://127.0.0.1:8790').split(/[\s,]+/).filter(Boolean);
+  const vectorizeUrl = env.VECTORIZE_URL ?? DEFAULT_INDEX_URL;
+  const dimensions = await embedderDimensions(embedderUrls[0]!, env.EMBEDDER_TOKEN);
+  await ensureIndex({ indexUrl: vectorizeUrl, dimensions, ...(env.VECTORIZE_TOKEN ? { token: env.VECTORIZE_TOKEN } : {}) });
+  const worker = await startLocalWorker({
+    port: Number(env.WORKER_PORT ?? 8787),
+    embedderUrls,
+    vectorizeUrl,
+    adminToken: env.ADMIN_TOKEN ?? 'dev-admin-token',
+    ...(env.EMBEDDER_TOKEN ? { embedderToken: env.EMBEDDER_TOKEN } : {}),
+    ...(env.VECTORIZE_TOKEN ? { vectorizeToken: env.VECTORIZE_TOKEN } : {}),
+    ...(env.WORKER_PERSIST_DIR ? { persistDir: env.WORKER_PERSIST_DIR } : {}),
+  });
+  console.log(JSON.stringify({ level: 30, time: Date.now(), msg: 'worker ready', url: worker.url }));
+  const stop = () => void worker.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

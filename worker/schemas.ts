@@ -1,0 +1,186 @@
+// Request schemas: every parameter has a type and a bound. Bounds follow
+// Vectorize's limits (shared/docs/vectorize.md §2, §4) and the settings.
+import { z } from 'zod';
+import type { Config } from './config.ts';
+import { canonicalText } from './lib/hash.ts';
+
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
+
+/** Vectorize: top K ≤ 100, ≤ 50 when metadata comes back in full. */
+export const topKCap = (config: Config, metadata: MetadataLevel) => Math.min(config.MAX_TOP_K, metadata === 'all' ? 50 : 100);
+export const MAX_DIMENSIONS = 1536;
+const FLOAT32_MAX = 3.4028234663852886e38;
+const MAX_METADATA_BYTES = 10 * 1024;
+const MAX_FILTER_BYTES = 2048;
+export const MAX_ITEM_TEXT_CHARS = 4096;
+export const MAX_DELETE_IDS = 1000;
+
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((s) => utf8Bytes(s) <= 64, 'must be at most 64 bytes (UTF-8)');
+
+export const namespaceSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((s) => utf8Bytes(s) <= 64, 'must be at most 64 bytes (UTF-8)');
+
+export const metadataLevel = z.enum(['none', 'indexed', 'all']);
+export type MetadataLevel = z.infer<typeof metadataLevel>;
+
+const float32 = z
+  .number()
+  .refine((v) => Math.abs(v) <= FLOAT32_MAX, 'must fit in float32');
+export const vectorSchema = z.array(float32).min(1).max(MAX_DIMENSIONS);
+
+// ---- metadata filters ----------------------------------------------------------
+
+const scalar = z.union([z.string().max(MAX_FILTER_BYTES), z.number(), z.boolean()]);
+const rangeValue = z.union([z.string().max(MAX_FILTER_BYTES), z.number()]);
+const LOWER = ['$gt', '$gte'];
+const UPPER = ['$lt', '$lte'];
+
+const operators = z
+  .strictObject({
+    $eq: scalar.nullable().optional(),
+    $ne: scalar.nullable().optional(),
+    $lt: rangeValue.optional(),
+    $lte: rangeValue.optional(),
+    $gt: rangeValue.optional(),
+    $gte: rangeValue.optional(),
+    $in: z.array(scalar.nullable()).min(1).max(100).optional(),
+    $nin: z.array(scalar.nullable()).min(1).max(100).optional(),
+  })
+  .refine((ops) => {
+    const keys = Object.keys(ops);
+    if (keys.length === 1) return true;
+    // Only a range may combine operators: one lower bound and one upper bound.
+    return keys.length === 2 && keys.some((k) => LOWER.includes(k)) && keys.some((k) => UPPER.includes(k));
+  }, 'use one operator per property, or one lower ($gt/$gte) plus one upper ($lt/$lte) bound');
+
+const filterKey = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((k) => !k.includes('"') && !k.startsWith('$'), 'filter keys must not contain \'"\' or start with \'$\'');
+
+export const filterSchema = z
+  .record(filterKey, z.union([scalar, z.null(), operators]))
+  .refine((f) => Object.keys(f).length > 0, 'filter must not be empty')
+  .refine((f) => utf8Bytes(JSON.stringify(f)) < MAX_FILTER_BYTES, `filter must be under ${MAX_FILTER_BYTES} bytes as compact JSON`);
+export type Filter = z.infer<typeof filterSchema>;
+
+/** The `filter` query parameter: the same filter, as JSON. */
+const filterParam = z
+  .string()
+  .max(4 * MAX_FILTER_BYTES)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(filterSchema);
+
+// ---- metadata ----------------------------------------------------------------------
+
+const metadataKey = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((k) => !k.includes('.') && !k.includes('"') && !k.startsWith('$'), 'metadata keys must not contain "." or \'"\' or start with "$"');
+const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
+export const metadataSchema = z
+  .record(metadataKey, z.union([metadataValue, z.record(metadataKey, metadataValue)]))
+  .refine((m) => utf8Bytes(JSON.stringify(m)) <= MAX_METADATA_BYTES, `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
+
+// ---- searches ------------------------------------------------------------------------
+
+const exactlyOne =
+  <K extends string>(keys: readonly K[]) =>
+  (value: Partial<Record<K, unknown>>, ctx: z.RefinementCtx) => {
+    const given = keys.filter((k) => value[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({ code: 'custom', message: `give exactly one of ${keys.join(', ')}${given.length ? ` (got ${given.join(', ')})` : ''}` });
+  };
+
+function checkTopK(config: Config) {
+  return (value: { k: number; metadata: MetadataLevel }, ctx: z.RefinementCtx) => {
+    const cap = topKCap(config, value.metadata);
+    if (value.k > cap)
+      ctx.addIssue({ code: 'custom', path: ['k'], message: `must be at most ${cap}${value.metadata === 'all' ? ' with metadata=all' : ''}` });
+  };
+}
+
+export function searchSchemas(config: Config) {
+  const defaultK = Math.min(10, config.MAX_TOP_K);
+  const k = z.coerce.number().int().min(1).max(100).default(defaultK);
+  const text = z
+    .string()
+    .max(config.MAX_QUERY_CHARS * 4)
+    .transform(canonicalText)
+    .pipe(z.string().min(1, 'must not be blank').max(config.MAX_QUERY_CHARS));
+  const options = {
+    k,
+    namespace: namespaceSchema.optional(),
+    metadata: metadataLevel.default('none'),
+  };
+
+  /** GET /v1/search query string. */
+  const get = z.strictObject({ q: text, ...options, filter: filterParam.optional() }).superRefine(checkTopK(config));
+
+  /** Options in the query string of a raw-image POST. */
+  const imageParams = z.strictObject({ ...options, filter: filterParam.optional() }).superRefine(checkTopK(config));
+
+  /** POST /v1/search JSON body. */
+  const post = z
+    .strictObject({
+      text: text.optional(),
+      image: z.string().min(1).max(Math.ceil((config.MAX_IMAGE_BYTES * 4) / 3) + 256).optional(),
+      vector: vectorSchema.optional(),
+      id: idSchema.optional(),
+      ...options,
+      k: z.number().int().min(1).max(100).default(defaultK),
+      filter: filterSchema.optional(),
+    })
+    .superRefine(exactlyOne(['text', 'image', 'vector', 'id'] as const))
+    .superRefine(checkTopK(config));
+
+  return { get, post, imageParams };
+}
+
+// ---- items (admin) -------------------------------------------------------------------
+
+export function itemSchemas(config: Config) {
+  const item = z
+    .strictObject({
+      id: idSchema,
+      namespace: namespaceSchema.optional(),
+      metadata: metadataSchema.optional(),
+      text: z.string().min(1).max(MAX_ITEM_TEXT_CHARS).optional(),
+      image: z.string().min(1).max(Math.ceil((config.MAX_IMAGE_BYTES * 4) / 3) + 256).optional(),
+      vector: vectorSchema.optional(),
+    })
+    .superRefine(exactlyOne(['text', 'image', 'vector'] as const));
+
+  const upsert = z.strictObject({
+    items: z
+      .array(item)
+      .min(1)
+      .max(config.MAX_BATCH_ITEMS)
+      .refine((items) => new Set(items.map((i) => i.id)).size === items.length, 'item ids must be unique within a batch'),
+  });
+
+  const remove = z.strictObject({ ids: z.array(idSchema).min(1).max(MAX_DELETE_IDS) });
+
+  const get = z.strictObject({ values: z.enum(['true', 'false', '1', '0']).optional() });
+
+  return { upsert, remove, get, item };
+}
+
+export type SearchSchemas = ReturnType<typeof searchSchemas>;
+export type ItemSchemas = ReturnType<typeof itemSchemas>;

@@ -1,0 +1,77 @@
+// The vector index as the routes use it: the real VECTORIZE binding or the
+// REST adapter behind the same interface, with failures mapped to API errors.
+import type {
+  Vectorize,
+  VectorizeIndexInfo,
+  VectorizeMatches,
+  VectorizeQueryOptions,
+  VectorizeVector,
+} from '@cloudflare/workers-types/index.ts';
+import { ApiError, IndexUnavailableError } from '../errors.ts';
+import { vectorizeErrorCode } from './rest-adapter.ts';
+
+/** Maps a binding error (`<OP>_ERROR (code = n): ...`) to what the client should see. */
+export function indexError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const code = vectorizeErrorCode(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case 40006:
+    case 40012:
+      return new ApiError(400, 'dimension_mismatch', detail);
+    case 40005:
+      return new ApiError(404, 'item_not_found', 'no item with that id');
+    case 40025:
+      return new ApiError(400, 'invalid_parameter', detail);
+    case undefined:
+      return new IndexUnavailableError(`vector index unavailable: ${detail}`);
+  }
+  if (code >= 40000 && code < 50000) return new ApiError(502, 'index_error', detail);
+  return new IndexUnavailableError(`vector index unavailable: ${detail}`);
+}
+
+async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw indexError(error);
+  }
+}
+
+export class SearchIndex {
+  #info: { dimensions: number; at: number } | undefined;
+
+  constructor(readonly binding: Vectorize) {}
+
+  describe(): Promise<VectorizeIndexInfo> {
+    return guard(() => this.binding.describe());
+  }
+
+  /** The index's dimensions, asked once a minute per isolate. */
+  async dimensions(): Promise<number> {
+    if (this.#info && Date.now() - this.#info.at < 60_000) return this.#info.dimensions;
+    const { dimensions } = await this.describe();
+    this.#info = { dimensions, at: Date.now() };
+    return dimensions;
+  }
+
+  query(vector: Float32Array | number[], options: VectorizeQueryOptions): Promise<VectorizeMatches> {
+    return guard(() => this.binding.query(vector, options));
+  }
+
+  queryById(id: string, options: VectorizeQueryOptions): Promise<VectorizeMatches> {
+    return guard(() => this.binding.queryById(id, options));
+  }
+
+  getByIds(ids: string[]): Promise<VectorizeVector[]> {
+    return guard(() => this.binding.getByIds(ids));
+  }
+
+  upsert(vectors: VectorizeVector[]): Promise<{ mutationId: string }> {
+    return guard(() => this.binding.upsert(vectors));
+  }
+
+  deleteByIds(ids: string[]): Promise<{ mutationId: string }> {
+    return guard(() => this.binding.deleteByIds(ids));
+  }
+}
