@@ -185,12 +185,17 @@ async function textsPerSecond(embed: (t: string[]) => Promise<unknown>): Promise
   return (runs * E2E_BATCH) / ((performance.now() - started) / 1000);
 }
 
+// Interleaved rounds, best of each: the machine is shared, and both sides get the same chances.
+const best = { ours: { images: 0, texts: 0 }, theirs: { images: 0, texts: 0 } };
+for (let round = 0; round < 3; round++) {
+  best.ours.images = Math.max(best.ours.images, await oursImagesPerSecond());
+  best.theirs.images = Math.max(best.theirs.images, await transformersImagesPerSecond());
+  best.ours.texts = Math.max(best.ours.texts, await textsPerSecond((t) => clip.embedTexts(t)));
+  best.theirs.texts = Math.max(best.theirs.texts, await textsPerSecond(async (t) => textModel(tokenizer(t, { padding: true, truncation: true }))));
+}
 const e2e = {
-  images: { ours: await oursImagesPerSecond(), theirs: await transformersImagesPerSecond() },
-  texts: {
-    ours: await textsPerSecond((t) => clip.embedTexts(t)),
-    theirs: await textsPerSecond(async (t) => textModel(tokenizer(t, { padding: true, truncation: true }))),
-  },
+  images: { ours: best.ours.images, theirs: best.theirs.images },
+  texts: { ours: best.ours.texts, theirs: best.theirs.texts },
 };
 rows.push({ section: 'end to end', what: 'images/s, loadClip vs transformers.js', batch: E2E_BATCH, ours: e2e.images.ours, reference: e2e.images.theirs, ratio: e2e.images.ours / e2e.images.theirs });
 rows.push({ section: 'end to end', what: 'short texts/s, loadClip vs transformers.js', batch: E2E_BATCH, ours: e2e.texts.ours, reference: e2e.texts.theirs, ratio: e2e.texts.ours / e2e.texts.theirs });
