@@ -26,6 +26,7 @@ const schema = z.object({
   EMBEDDER_MAX_TEXT_CHARS: int(4096, 1, 1_000_000),
   EMBEDDER_URL_TIMEOUT_MS: int(10_000, 100, 120_000),
   EMBEDDER_ALLOW_PRIVATE_URLS: z.enum(['0', '1', 'true', 'false']).default('0'),
+  EMBEDDER_DECODE: z.enum(['exact', 'fast']).default('exact'),
 });
 
 export interface EmbedderLimits {
@@ -46,6 +47,7 @@ export interface EmbedderConfig {
   variant: 'fp32' | 'fp16' | 'quantized';
   device: ReturnType<typeof parseDevice>;
   threads: number;
+  decode: 'exact' | 'fast';
   token?: string;
   batching: { textBatch: number; imageBatch: number; waitMs: number; maxQueue: number; timeoutMs: number };
   limits: EmbedderLimits;
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EmbedderConfig
     variant: e.MODEL_VARIANT,
     device: parseDevice(e.EMBEDDER_DEVICE),
     threads: e.EMBEDDER_THREADS,
+    decode: e.EMBEDDER_DECODE,
     ...(e.EMBEDDER_TOKEN ? { token: e.EMBEDDER_TOKEN } : {}),
     batching: {
       textBatch: e.EMBEDDER_TEXT_BATCH,

@@ -34,6 +34,7 @@ export async function startEmbedder(config: EmbedderConfig, log: Logger = pino({
     device: config.device,
     variant: config.variant,
     maxPixels: config.limits.maxPixels,
+    decode: config.decode,
     ...(config.threads ? { intraOpThreads: config.threads } : {}),
   });
   log.info({ model: clip.name, layout: clip.layout, dim: clip.dim }, `embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`);

@@ -1,7 +1,7 @@
 import type { PreprocessConfig } from './config.ts';
-import { decodeRgb } from './decode.ts';
+import { decodeJpegShrunk, decodeRgb } from './decode.ts';
 import { centerCropPlacement, resizedSize } from './geometry.ts';
-import { probeImage } from './probe.ts';
+import { probeImage, type ImageHeader } from './probe.ts';
 import { resizeRgbAsync } from './resample.ts';
 import { toChwTensor } from './tensor.ts';
 
@@ -11,6 +11,20 @@ export const DEFAULT_MAX_PIXELS = 8192 * 8192;
 export interface PreprocessOptions {
   /** Largest width x height accepted, checked from the header before decoding. */
   readonly maxPixels?: number;
+  /**
+   * 'exact' (default): Pillow's pixels, bit for bit. 'fast': a large JPEG is
+   * decoded at 1/2, 1/4 or 1/8 scale (never below twice the model's input
+   * size), several times faster, at a cosine of about 0.9997 to the exact tensor.
+   */
+  readonly decode?: 'exact' | 'fast';
+}
+
+/** The shrink-on-load factor 'fast' may use: the image stays at least twice the resize target. */
+function jpegShrink(header: ImageHeader, config: PreprocessConfig): number {
+  const resize = config.resize;
+  if (header.format !== 'jpeg' || header.cmyk || resize?.kind !== 'shortestEdge') return 1;
+  const short = Math.min(header.width, header.height);
+  return [8, 4, 2].find((f) => short / f >= 2 * resize.shortestEdge) ?? 1;
 }
 
 /**
@@ -26,8 +40,11 @@ export async function preprocess(
 ): Promise<Float32Array> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const header = await probeImage(imageBytes, maxPixels);
-  const image = await decodeRgb(imageBytes, header, maxPixels);
-  const resized = resizedSize(image, config.resize);
+  const shrink = options.decode === 'fast' ? jpegShrink(header, config) : 1;
+  const image = shrink > 1 ? await decodeJpegShrunk(imageBytes, header, maxPixels, shrink) : await decodeRgb(imageBytes, header, maxPixels);
+  // Sizes follow the full-resolution upright image, whatever resolution it was decoded at.
+  const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
+  const resized = resizedSize(shrink > 1 ? upright : image, config.resize);
   const placement = centerCropPlacement(resized, config.centerCrop);
   // Only the pixels that survive the crop are resampled.
   const pixels = await resizeRgbAsync(image, resized.width, resized.height, config.resample, placement.source);

@@ -13,6 +13,8 @@ export interface ImageHeader {
   readonly cmyk: boolean;
   /** 16-bit greyscale without an alpha channel, which PIL converts to RGB by clipping. */
   readonly grey16: boolean;
+  /** EXIF orientation (1–8; 5–8 swap width and height when applied). */
+  readonly orientation: number;
 }
 
 const PNG_COLOUR_GREY = 0;
@@ -58,7 +60,7 @@ export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<
     const width = (bytes[6] as number) | ((bytes[7] as number) << 8);
     const height = (bytes[8] as number) | ((bytes[9] as number) << 8);
     checkPixels(width, height, maxPixels);
-    return { format, width, height, cmyk: false, grey16: false };
+    return { format, width, height, cmyk: false, grey16: false, orientation: 1 };
   }
 
   const ihdr = format === 'png' ? pngIhdr(bytes) : null;
@@ -77,5 +79,12 @@ export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<
   const grey16 = ihdr
     ? ihdr.colourType === PNG_COLOUR_GREY && ihdr.bitDepth === 16
     : metadata.space === 'grey16' && metadata.channels === 1;
-  return { format, width: metadata.width, height: metadata.height, cmyk: metadata.space === 'cmyk', grey16 };
+  return {
+    format,
+    width: metadata.width,
+    height: metadata.height,
+    cmyk: metadata.space === 'cmyk',
+    grey16,
+    orientation: metadata.orientation ?? 1,
+  };
 }

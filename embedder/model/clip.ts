@@ -11,6 +11,8 @@ export interface LoadClipOptions extends RuntimeOptions {
   variant?: Variant;
   /** Largest decoded image (width × height) accepted. */
   maxPixels?: number;
+  /** 'exact' (default): Pillow's pixels bit for bit; 'fast': large JPEGs decoded at reduced scale. */
+  decode?: 'exact' | 'fast';
 }
 
 export interface Clip {
@@ -23,7 +25,8 @@ export interface Clip {
   readonly imageSize: number;
   readonly contextLength: number;
   tokenize(texts: readonly string[]): TokenizedBatch;
-  preprocess(image: Uint8Array): Promise<Float32Array>;
+  /** `decode` overrides the load option for this call. */
+  preprocess(image: Uint8Array, decode?: 'exact' | 'fast'): Promise<Float32Array>;
   embedTexts(texts: readonly string[]): Promise<Float32Array[]>;
   embedImages(images: readonly Uint8Array[]): Promise<Float32Array[]>;
   /** Embeds already-preprocessed images (3 × imageSize × imageSize each). */
@@ -87,8 +90,8 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
     });
     return rows(await visionTower.embedPixels(batch), pixels.length);
   };
-  const preprocessImage = (image: Uint8Array) =>
-    preprocess(image, imageConfig, options.maxPixels ? { maxPixels: options.maxPixels } : {});
+  const preprocessImage = (image: Uint8Array, decode = options.decode ?? 'exact') =>
+    preprocess(image, imageConfig, { decode, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
 
   return {
     name: files.dir.split('/').filter(Boolean).at(-1) ?? files.dir,
@@ -105,7 +108,7 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
       return rows(await textTower.embedTokens({ ...tokens, batch: texts.length }), texts.length);
     },
     async embedImages(images) {
-      return embedPreprocessed(await Promise.all(images.map(preprocessImage)));
+      return embedPreprocessed(await Promise.all(images.map((image) => preprocessImage(image))));
     },
     embedPreprocessed,
     async close() {

@@ -1,0 +1,51 @@
+// decode: 'fast' trades Pillow's exact pixels for JPEG shrink-on-load on
+// large photos; it must stay close to the exact tensor and change nothing else.
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseHfPreprocessorConfig, preprocess } from '../../embedder/image/index.ts';
+
+const config = parseHfPreprocessorConfig({});
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! ** 2;
+    nb += b[i]! ** 2;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+/** A photo-like JPEG: smooth shapes and a little grain. */
+async function photo(width: number, height: number, orientation?: number): Promise<Uint8Array> {
+  const svg = `<svg width="${width}" height="${height}"><rect width="100%" height="100%" fill="#2a6"/>
+    <circle cx="${width * 0.3}" cy="${height * 0.4}" r="${height * 0.25}" fill="#fc3"/>
+    <rect x="${width * 0.55}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.6}" fill="#238"/></svg>`;
+  const pipeline = sharp(Buffer.from(svg)).jpeg({ quality: 90 });
+  return new Uint8Array(await (orientation ? pipeline.withMetadata({ orientation }) : pipeline).toBuffer());
+}
+
+describe("preprocess with decode: 'fast'", () => {
+  let large: Uint8Array;
+  let rotated: Uint8Array;
+  let small: Uint8Array;
+  beforeAll(async () => {
+    [large, rotated, small] = await Promise.all([photo(2400, 1800), photo(1800, 2400, 6), photo(640, 480)]);
+  });
+
+  it('stays within cosine 0.999 of the exact tensor on a large JPEG', async () => {
+    const [exact, fast] = await Promise.all([preprocess(large, config), preprocess(large, config, { decode: 'fast' })]);
+    expect(fast.length).toBe(exact.length);
+    expect(cosine(exact, fast)).toBeGreaterThan(0.999);
+    expect(exact).not.toEqual(fast); // it did take the shrink-on-load path
+  });
+
+  it('keeps EXIF orientation and the exact geometry', async () => {
+    const [exact, fast] = await Promise.all([preprocess(rotated, config), preprocess(rotated, config, { decode: 'fast' })]);
+    expect(cosine(exact, fast)).toBeGreaterThan(0.999);
+  });
+
+  it('leaves images too small to shrink bit-identical', async () => {
+    expect(await preprocess(small, config, { decode: 'fast' })).toEqual(await preprocess(small, config));
+  });
+});
