@@ -1,0 +1,25 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+describe('wrangler.toml', () => {
+  it.each([
+    ['production', ''],
+    ['local', 'local'],
+  ])('builds a deployable bundle for the %s environment (wrangler deploy --dry-run)', async (_, env) => {
+    const out = mkdtempSync(join(tmpdir(), 'wrangler-'));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', out, `--env=${env}`],
+      { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' } },
+    );
+    expect(stdout).toContain('--dry-run: exiting now.');
+    expect(existsSync(join(out, 'index.js'))).toBe(true);
+    expect(statSync(join(out, 'index.js')).size).toBeGreaterThan(10_000);
+  });
+});
