@@ -1,18 +1,19 @@
 /**
- * npm run model:tiny -- [--arch tiny|vit-b-32] [--seed N] [--out DIR] [--layout hf|immich|both]
+ * npm run model:tiny -- [--arch tiny|vit-b-32] [--seed N] [--out DIR] [--layout hf|immich|hf-combined|both]
  *
  * Writes a random-weight CLIP as ONNX files in the published layouts, to
- * <DIR>/<arch>-hf/ and/or <DIR>/<arch>-immich/.
+ * <DIR>/<arch>-hf/ and/or <DIR>/<arch>-immich/ (or <DIR>/<arch>-hf-combined/).
  */
 import { parseArgs } from 'node:util';
-import { ARCH_NAMES, DEFAULT_SEED, generate, isArchName, LAYOUT_NAMES, type LayoutName } from './generate.ts';
+import { ARCH_NAMES, DEFAULT_LAYOUTS, DEFAULT_SEED, generate, isArchName, isLayoutName, LAYOUT_NAMES, type LayoutName } from './generate.ts';
 
-const USAGE = `usage: model:tiny [--arch ${ARCH_NAMES.join('|')}] [--seed N] [--out DIR] [--layout hf|immich|both]
+const USAGE = `usage: model:tiny [--arch ${ARCH_NAMES.join('|')}] [--seed N] [--out DIR] [--layout ${LAYOUT_NAMES.join('|')}|both]
   --arch    tiny (default; 64-wide, 2 layers, the shapes of the tiny test fixtures)
             vit-b-32 (the shapes of openai/clip-vit-base-patch32, ~600 MB)
   --seed    unsigned 32-bit integer (default ${DEFAULT_SEED}); the same seed gives identical files
   --out     parent directory (default models/); writes <out>/<arch>-hf and <out>/<arch>-immich
-  --layout  hf, immich or both (default both)`;
+  --layout  hf (text_model.onnx + vision_model.onnx), immich, hf-combined (one onnx/model.onnx,
+            to <out>/<arch>-hf-combined), or both (default: hf and immich)`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -43,7 +44,7 @@ function main(): void {
   if (!isArchName(values.arch)) fail(`unknown --arch ${values.arch}`);
   if (!/^\d+$/.test(values.seed) || Number(values.seed) > 0xffffffff) fail(`--seed must be an integer in [0, 2^32), got ${values.seed}`);
   const layouts: LayoutName[] =
-    values.layout === 'both' ? [...LAYOUT_NAMES] : (LAYOUT_NAMES as readonly string[]).includes(values.layout) ? [values.layout as LayoutName] : fail(`unknown --layout ${values.layout}`);
+    values.layout === 'both' ? [...DEFAULT_LAYOUTS] : isLayoutName(values.layout) ? [values.layout] : fail(`unknown --layout ${values.layout}`);
 
   const started = performance.now();
   const results = generate({

@@ -1,12 +1,19 @@
-/** What the two layout writers share: the context they get, and ONNX model metadata. */
+/** What the layout writers share: the context they get, and ONNX model metadata. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ClipArch } from './arch.ts';
 import type { GraphSpec } from './graph-builder.ts';
 import { writeModelFile, type ModelSpec } from './onnx-writer.ts';
 
-export const LAYOUT_NAMES = ['hf', 'immich'] as const;
+/** `hf-combined`: the hf layout with one CLIPModel graph (onnx/model.onnx) instead of the two tower files. */
+export const LAYOUT_NAMES = ['hf', 'immich', 'hf-combined'] as const;
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
+/** What `generate()` writes unless told otherwise (the CLI's `--layout both`). */
+export const DEFAULT_LAYOUTS: readonly LayoutName[] = ['hf', 'immich'];
+
+export function isLayoutName(value: string): value is LayoutName {
+  return (LAYOUT_NAMES as readonly string[]).includes(value);
+}
 
 export interface LayoutContext {
   readonly arch: ClipArch;
@@ -24,8 +31,8 @@ export interface WrittenFile {
   readonly bytes: number;
 }
 
-/** Which published I/O convention a graph follows, for the model's metadata. */
-export type Component = 'text' | 'vision';
+/** Which part of CLIP a graph holds, for the model's metadata: one tower, or both with the logits (CLIPModel). */
+export type Component = 'text' | 'vision' | 'clip';
 
 export const IR_VERSION = 7;
 export const OPSET_VERSION = 14;
@@ -39,7 +46,7 @@ export function modelSpec(graph: GraphSpec, context: LayoutContext, layout: Layo
     opsetVersion: OPSET_VERSION,
     producerName: PRODUCER_NAME,
     producerVersion: PRODUCER_VERSION,
-    docString: `Random-weight CLIP ${context.arch.name} ${component} tower (seed ${context.seed}), ${layout} layout. Not a trained model.`,
+    docString: `Random-weight CLIP ${context.arch.name} ${component === 'clip' ? 'model (both towers and logits)' : `${component} tower`} (seed ${context.seed}), ${layout} layout. Not a trained model.`,
     metadata: { generator: PRODUCER_NAME, arch: context.arch.name, seed: String(context.seed), layout, component },
   };
 }

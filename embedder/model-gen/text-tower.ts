@@ -12,12 +12,11 @@ import { normal, ParamRegistry, type ParamNamer, type WeightOverrides } from './
 import { constantTensor } from './tensor-source.ts';
 import { layerNormParams, transformer } from './transformer.ts';
 
-export interface TextGraphOptions {
+export interface TextTowerOptions {
   readonly arch: ClipArch;
   readonly seed: number;
   readonly naming: ParamNamer;
   readonly packedQkv: boolean;
-  readonly graphName: string;
   /** Weights to use instead of random ones (by logical name); absent ones stay random. */
   readonly weights?: WeightOverrides | undefined;
   readonly input: {
@@ -31,13 +30,32 @@ export interface TextGraphOptions {
   readonly lastHiddenState?: string | undefined;
 }
 
+export interface TextGraphOptions extends TextTowerOptions {
+  readonly graphName: string;
+}
+
 /** Value added to the attention scores above the diagonal (torch.finfo(float32).min, as HF CLIP). */
 export const CAUSAL_MASK_VALUE = -3.4028234663852886e38;
 
+/** A graph holding the text tower alone: its input, embedding and (optionally) last hidden state. */
 export function buildTextGraph(options: TextGraphOptions): GraphSpec {
   const { arch, input } = options;
-  const { width, vocabSize, contextLength } = arch.text;
   const b = new GraphBuilder(options.graphName);
+  addTextTower(b, options);
+  b.output(options.embedding.name, DataType.FLOAT, [input.batch, arch.embedDim]);
+  if (options.lastHiddenState !== undefined) {
+    b.output(options.lastHiddenState, DataType.FLOAT, [input.batch, input.sequence, arch.text.width]);
+  }
+  return b.build();
+}
+
+/**
+ * Adds the text tower to `b` (its input, weights and nodes, in the current
+ * scope) and returns the embedding's value name; declares no graph outputs.
+ */
+export function addTextTower(b: GraphBuilder, options: TextTowerOptions): string {
+  const { arch, input } = options;
+  const { width, vocabSize, contextLength } = arch.text;
   const params = new ParamRegistry(b, options.seed, options.naming, options.weights);
 
   const ids = b.input(input.name, input.elemType, [input.batch, input.sequence]);
@@ -80,14 +98,8 @@ export function buildTextGraph(options: TextGraphOptions): GraphSpec {
 
   const projection = params.add('text.projection', [width, arch.embedDim], normal(width ** -0.5));
   const { embedding } = options;
-  b.scope('projection', () => {
+  return b.scope('projection', () => {
     if (!embedding.normalize) return linear(b, pooled, projection, undefined, embedding.name);
     return l2Normalize(b, linear(b, pooled, projection), embedding.name);
   });
-
-  b.output(embedding.name, DataType.FLOAT, [input.batch, arch.embedDim]);
-  if (options.lastHiddenState !== undefined) {
-    b.output(options.lastHiddenState, DataType.FLOAT, [input.batch, input.sequence, width]);
-  }
-  return b.build();
 }

@@ -11,12 +11,11 @@ import { DataType } from './onnx-proto.ts';
 import { normal, ParamRegistry, type ParamNamer, type WeightOverrides } from './params.ts';
 import { layerNormParams, transformer } from './transformer.ts';
 
-export interface VisionGraphOptions {
+export interface VisionTowerOptions {
   readonly arch: ClipArch;
   readonly seed: number;
   readonly naming: ParamNamer;
   readonly packedQkv: boolean;
-  readonly graphName: string;
   /** Weights to use instead of random ones (by logical name); absent ones stay random. */
   readonly weights?: WeightOverrides | undefined;
   readonly input: { readonly name: string; readonly batch: Dim };
@@ -25,13 +24,38 @@ export interface VisionGraphOptions {
   readonly lastHiddenState?: string | undefined;
 }
 
+export interface VisionGraphOptions extends VisionTowerOptions {
+  readonly graphName: string;
+}
+
+/** Number of tokens the vision transformer sees: the patches and the class token. */
+function visionTokens(arch: ClipArch): number {
+  const { imageSize, patchSize } = arch.vision;
+  if (imageSize % patchSize !== 0) throw new Error(`image size ${imageSize} is not a multiple of patch ${patchSize}`);
+  return (imageSize / patchSize) ** 2 + 1;
+}
+
+/** A graph holding the vision tower alone: its input, embedding and (optionally) last hidden state. */
 export function buildVisionGraph(options: VisionGraphOptions): GraphSpec {
   const { arch, input } = options;
-  const { width, imageSize, patchSize } = arch.vision;
-  if (imageSize % patchSize !== 0) throw new Error(`image size ${imageSize} is not a multiple of patch ${patchSize}`);
-  const tokens = (imageSize / patchSize) ** 2 + 1;
-  const scale = width ** -0.5;
   const b = new GraphBuilder(options.graphName);
+  addVisionTower(b, options);
+  b.output(options.embedding.name, DataType.FLOAT, [input.batch, arch.embedDim]);
+  if (options.lastHiddenState !== undefined) {
+    b.output(options.lastHiddenState, DataType.FLOAT, [input.batch, visionTokens(arch), arch.vision.width]);
+  }
+  return b.build();
+}
+
+/**
+ * Adds the vision tower to `b` (its input, weights and nodes, in the current
+ * scope) and returns the embedding's value name; declares no graph outputs.
+ */
+export function addVisionTower(b: GraphBuilder, options: VisionTowerOptions): string {
+  const { arch, input } = options;
+  const { width, imageSize, patchSize } = arch.vision;
+  const tokens = visionTokens(arch);
+  const scale = width ** -0.5;
   const params = new ParamRegistry(b, options.seed, options.naming, options.weights);
 
   const pixels = b.input(input.name, DataType.FLOAT, [input.batch, 3, imageSize, imageSize]);
@@ -68,14 +92,8 @@ export function buildVisionGraph(options: VisionGraphOptions): GraphSpec {
   const pooled = layerNormParams(b, params, 'vision.ln_post', classToken, width, eps);
   const projection = params.add('vision.projection', [width, arch.embedDim], normal(scale));
   const { embedding } = options;
-  b.scope('projection', () => {
+  return b.scope('projection', () => {
     if (!embedding.normalize) return linear(b, pooled, projection, undefined, embedding.name);
     return l2Normalize(b, linear(b, pooled, projection), embedding.name);
   });
-
-  b.output(embedding.name, DataType.FLOAT, [input.batch, arch.embedDim]);
-  if (options.lastHiddenState !== undefined) {
-    b.output(options.lastHiddenState, DataType.FLOAT, [input.batch, tokens, width]);
-  }
-  return b.build();
 }
