@@ -51,9 +51,10 @@ export async function decodeRgb(bytes: Uint8Array, header: ImageHeader, maxPixel
 }
 
 /**
- * A JPEG decoded at 1/`shrink` of its size by libjpeg's DCT scaling
- * (shrink-on-load): several times faster on large photos, but no longer
- * Pillow's pixels. Only for `decode: 'fast'`.
+ * A JPEG decoded straight to 1/`shrink` of its size by libvips' shrink-on-load
+ * (libjpeg's DCT scaling, then a nearest-neighbour step to the exact size):
+ * several times faster on large photos, but no longer Pillow's pixels. Only
+ * for `decode: 'fast'`.
  */
 export async function decodeJpegShrunk(bytes: Uint8Array, header: ImageHeader, maxPixels: number, shrink: number): Promise<RgbImage> {
   const swap = header.orientation >= 5;
