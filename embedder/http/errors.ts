@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { QueueFullError, QueueTimeoutError, ShuttingDownError } from '../batching/dynamic-batcher.ts';
-import { ImageInputError } from '../image/index.ts';
+import { ImageInputError, ImageTooLargeError } from '../image/index.ts';
 import { UrlFetchError } from '../net/safe-fetch.ts';
 
 export class ApiError extends Error {
@@ -25,6 +25,7 @@ export function errorBody(code: string, message: string) {
 
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof ImageTooLargeError) return new ApiError(413, error.code, `${error.message} (EMBEDDER_MAX_PIXELS)`);
   if (error instanceof ImageInputError) return new ApiError(error.status as ContentfulStatusCode, error.code, error.message);
   if (error instanceof UrlFetchError) return new ApiError(error.status, error.code, error.message);
   if (error instanceof QueueFullError)

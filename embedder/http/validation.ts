@@ -1,8 +1,17 @@
 // Request parsing helpers: JSON bodies checked against a zod schema, with
 // the first problem reported in plain words.
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { EmbedderLimits } from '../config.ts';
 import { ApiError } from './errors.ts';
+
+/** A text within EMBEDDER_MAX_TEXT_CHARS, saying so when it is not. */
+export const limitedText = (limits: EmbedderLimits) =>
+  z.string().max(limits.maxTextChars, `longer than ${limits.maxTextChars} characters (EMBEDDER_MAX_TEXT_CHARS)`);
+
+/** A non-empty list within EMBEDDER_MAX_ITEMS, saying so when it is not. */
+export const limitedList = <T extends z.ZodType>(item: T, limits: EmbedderLimits) =>
+  z.array(item).min(1).max(limits.maxItems, `more than ${limits.maxItems} items (EMBEDDER_MAX_ITEMS)`);
 
 export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
   let body: unknown;

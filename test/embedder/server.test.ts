@@ -172,6 +172,7 @@ describe('embedder input validation', () => {
     ['malformed JSON', () => post(`${embedder.url}/v1/embed/text`, '{"texts": ['), 400, 'invalid_json'],
     ['texts of the wrong type', () => post(`${embedder.url}/v1/embed/text`, { texts: [1, 2] }), 400, 'invalid_request'],
     ['too many items', () => post(`${embedder.url}/v1/embed/text`, { texts: Array(9).fill('a') }), 400, 'invalid_request'],
+    ['a text over the length limit', () => post(`${embedder.url}/v1/embeddings`, { input: 'x'.repeat(5000) }), 400, 'invalid_request'],
     ['OpenAI token arrays', () => post(`${embedder.url}/v1/embeddings`, { input: [[1, 2, 3]] }), 400, 'invalid_request'],
     ['an unknown model name', () => post(`${embedder.url}/v1/embeddings`, { input: 'x', model: 'text-embedding-3-small' }), 404, 'model_not_found'],
     ['an image URL on loopback', () => post(`${embedder.url}/v1/embeddings`, { input: [{ image: internalUrl }] }), 403, 'url_forbidden'],
@@ -181,10 +182,19 @@ describe('embedder input validation', () => {
     ['an unknown route', () => fetch(`${embedder.url}/v2/nothing`), 404, 'not_found'],
   ];
 
-  it.each(cases)('answers %s with a clear JSON error and keeps serving', async (_, send, status, code) => {
+  const limitNamed: Record<string, string> = {
+    'too many items': 'EMBEDDER_MAX_ITEMS',
+    'a text over the length limit': 'EMBEDDER_MAX_TEXT_CHARS',
+    'a huge JSON body': 'EMBEDDER_MAX_BODY_BYTES',
+    'a 50,000 × 50,000 PNG header': 'EMBEDDER_MAX_PIXELS',
+  };
+
+  it.each(cases)('answers %s with a clear JSON error and keeps serving', async (name, send, status, code) => {
     const response = await send();
     expect(response.status).toBe(status);
-    expect(((await response.json()) as { error: { code: string; message: string } }).error.code).toBe(code);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe(code);
+    if (limitNamed[name]) expect(error.message).toContain(limitNamed[name]);
     expect((await post(`${embedder.url}/v1/embed/text`, { text: 'still alive' })).status).toBe(200);
   });
 });

@@ -4,13 +4,12 @@ import { z } from 'zod';
 import { checkImageSize } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { binaryRows, readJson, wantsBinary } from '../validation.ts';
+import { binaryRows, limitedList, limitedText, readJson, wantsBinary } from '../validation.ts';
 
 export function embedRoutes({ service, limits }: EmbedderDeps) {
-  const textSchema = z.union([
-    z.object({ texts: z.array(z.string().max(limits.maxTextChars)).min(1).max(limits.maxItems) }),
-    z.object({ text: z.string().max(limits.maxTextChars) }),
-  ]);
+  const textSchema = z
+    .object({ texts: limitedList(limitedText(limits), limits).optional(), text: limitedText(limits).optional() })
+    .refine((b) => (b.texts === undefined) !== (b.text === undefined), 'give exactly one of "texts" (an array) or "text"');
 
   const respond = (c: Context, rows: Float32Array[]) =>
     wantsBinary(c)
@@ -20,7 +19,7 @@ export function embedRoutes({ service, limits }: EmbedderDeps) {
   return new Hono()
     .post('/text', async (c) => {
       const body = await readJson(c, textSchema);
-      const texts = 'texts' in body ? body.texts : [body.text];
+      const texts = body.texts ?? [body.text!];
       return respond(c, await service.embedTexts(texts, c.req.raw.signal));
     })
     .post('/image', async (c) => {

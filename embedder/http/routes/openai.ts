@@ -5,13 +5,13 @@ import { z } from 'zod';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { readJson } from '../validation.ts';
+import { limitedList, limitedText, readJson } from '../validation.ts';
 
 export function openAiRoutes({ service, limits }: EmbedderDeps) {
-  const text = z.string().max(limits.maxTextChars);
+  const text = limitedText(limits);
   const item = z.union([text, z.object({ text }).strict(), z.object({ image: z.string().min(1) }).strict()]);
   const schema = z.object({
-    input: z.union([item, z.array(item).min(1).max(limits.maxItems)]),
+    input: z.union([item, limitedList(item, limits)]),
     model: z.string().optional(),
     encoding_format: z.enum(['float', 'base64']).default('float'),
     dimensions: z.number().int().positive().optional(),

@@ -6,7 +6,7 @@ import { dotScores } from '../../../native/index.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { readJson } from '../validation.ts';
+import { limitedList, limitedText, readJson } from '../validation.ts';
 
 const stack = (rows: Float32Array[], dim: number) => {
   const out = new Float32Array(rows.length * dim);
@@ -22,15 +22,15 @@ function softmax(logits: number[]): number[] {
 }
 
 export function scoringRoutes({ service, limits }: EmbedderDeps) {
-  const text = z.string().max(limits.maxTextChars);
+  const text = limitedText(limits);
   const similarity = z.object({
-    texts: z.array(text).min(1).max(limits.maxItems),
-    images: z.array(z.string().min(1)).min(1).max(limits.maxItems),
+    texts: limitedList(text, limits),
+    images: limitedList(z.string().min(1), limits),
   });
   const classify = z.object({
     image: z.string().min(1),
-    labels: z.array(z.string().min(1).max(limits.maxTextChars)).min(2).max(limits.maxItems),
-    template: z.string().max(limits.maxTextChars).default('a photo of a {}.'),
+    labels: limitedList(text.min(1), limits).min(2),
+    template: text.default('a photo of a {}.'),
   });
 
   return new Hono()
