@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { loadClip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService } from '../support/service-process.ts';
+import { cosine } from '../support/vectors.ts';
 import { bestSeconds, printTable, printTargets, target, writeResults } from './harness.ts';
 
 const MODELS = resolve('models');
@@ -47,15 +48,6 @@ async function syntheticJpeg(width: number, height: number, seed: number): Promi
   return new Uint8Array(await sharp(base, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toBuffer());
 }
 
-function cosineOf(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 const QUERIES = ['a photo of a dog', 'sunset over mountains', 'red shoes', 'a bowl of ramen', 'city at night', 'two cats on a sofa', 'a vintage car', 'snowy forest'];
 const texts = (n: number) => Array.from({ length: n }, (_, i) => QUERIES[i % QUERIES.length]!);
@@ -80,7 +72,7 @@ for (const [name, bytes, repeats] of [['640x480', small, 20], ['4000x3000', larg
   preprocessMs[name] = theirs / ours;
   rows.push({ section: 'preprocess', what: `${name} JPEG → 3×224×224`, batch: 1, ours: `${ours.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / ours });
   const fast = (await bestSeconds(repeats, () => clip.preprocess(bytes, 'fast'))) * 1000;
-  const agreement = cosineOf(await clip.preprocess(bytes), await clip.preprocess(bytes, 'fast'));
+  const agreement = cosine(await clip.preprocess(bytes), await clip.preprocess(bytes, 'fast'));
   rows.push({ section: 'preprocess', what: `${name}, decode 'fast' (cosine ${agreement.toFixed(5)} to exact)`, batch: 1, ours: `${fast.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / fast });
 }
 

@@ -7,16 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CudaUnavailableError, loadClip, ModelLayoutError, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';
+import { cosine } from '../support/vectors.ts';
 
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-};
 const norm = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
 
 interface Reference {

@@ -26,9 +26,10 @@ import { hfCombinedGraph, hfTextGraph, hfVisionGraph } from '../../embedder/mode
 import { modelByteLength } from '../../embedder/model-gen/onnx-writer.ts';
 import { elementCount } from '../../embedder/model-gen/tensor-source.ts';
 import { seededRandom } from '../support/random.ts';
+import { CLIP_EOT, CLIP_SOT, cosine, dot, int64Batch, padded, rowsOf } from '../support/vectors.ts';
 
-const SOT = 49406;
-const EOT = 49407;
+const SOT = CLIP_SOT;
+const EOT = CLIP_EOT;
 const EMBED_DIM = 32;
 const IMAGE = 3 * 224 * 224;
 
@@ -40,27 +41,9 @@ const TEXTS: number[][] = [
   [SOT, 3306, 267, 1002, 256, 829, 631, 592, 286, 1200, 3601, 267, EOT],
 ];
 
-function padded(ids: readonly number[], length: number): number[] {
-  return [...ids, ...Array<number>(length - ids.length).fill(EOT)];
-}
 
-function int64Batch(rows: readonly (readonly number[])[]): Tensor {
-  const length = rows[0]?.length ?? 0;
-  return new Tensor('int64', BigInt64Array.from(rows.flat().map((v) => BigInt(v))), [rows.length, length]);
-}
 
-function rowsOf(tensor: Tensor): Float32Array[] {
-  const [batch = 0, dim = 0] = tensor.dims;
-  const data = tensor.data as Float32Array;
-  return Array.from({ length: batch }, (_, i) => data.slice(i * dim, (i + 1) * dim));
-}
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
-};
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
 const l2 = (v: Float32Array): Float32Array => v.map((x) => x / Math.hypot(...v));
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -19,6 +19,7 @@ import { DataType, ModelProto } from '../../embedder/model-gen/onnx-proto.ts';
 import { fillNormalish, Sfc32 } from '../../embedder/model-gen/prng.ts';
 import { concatColumns, elementCount, floatParam, type TensorSource } from '../../embedder/model-gen/tensor-source.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';
+import { cosine } from '../support/vectors.ts';
 
 function bytesOf(source: TensorSource): Uint8Array {
   const out = new Uint8Array(source.byteLength);
@@ -212,18 +213,6 @@ function fixtureWeights(path: string, tower: 'text' | 'vision'): Map<string, Flo
   return out;
 }
 
-function cosine(a: Float32Array, b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  a.forEach((x, i) => {
-    const y = b[i] ?? Number.NaN;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  });
-  return dot / Math.sqrt(na * nb);
-}
 
 const exported = sharedPath('fixtures/exported-models');
 const preprocessed = sharedPath('fixtures/clip-preprocess');

@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, HF_TEXT_MODEL, HF_VISION_MODEL, IMMICH_TEXT_MODEL, IMMICH_VISION_MODEL } from '../../embedder/model-gen/generate.ts';
 import { seededRandom } from '../support/random.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';
+import { CLIP_EOT, CLIP_SOT, int64Batch, padded, rowsOf } from '../support/vectors.ts';
 
-const SOT = 49406;
-const EOT = 49407;
+const SOT = CLIP_SOT;
+const EOT = CLIP_EOT;
 const CONTEXT = 77;
 const EMBED_DIM = 32;
 const WIDTH = 64;
@@ -28,20 +29,8 @@ const TEXTS: number[][] = [
   [SOT, 3306, 267, 1002, 256, 829, 631, 592, 286, 1200, 3601, 267, EOT],
 ];
 
-function padded(ids: readonly number[], length: number, pad = EOT): number[] {
-  return [...ids, ...Array<number>(length - ids.length).fill(pad)];
-}
 
-function int64Batch(rows: readonly (readonly number[])[]): Tensor {
-  const length = rows[0]?.length ?? 0;
-  return new Tensor('int64', BigInt64Array.from(rows.flat().map((v) => BigInt(v))), [rows.length, length]);
-}
 
-function rowsOf(tensor: Tensor): Float32Array[] {
-  const [batch = 0, dim = 0] = tensor.dims;
-  const data = tensor.data as Float32Array;
-  return Array.from({ length: batch }, (_, i) => data.slice(i * dim, (i + 1) * dim));
-}
 
 function l2(v: Float32Array): Float32Array {
   const norm = Math.hypot(...v);

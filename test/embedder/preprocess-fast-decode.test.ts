@@ -3,18 +3,10 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseHfPreprocessorConfig, preprocess } from '../../embedder/image/index.ts';
+import { cosine } from '../support/vectors.ts';
 
 const config = parseHfPreprocessorConfig({});
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 /** A photo-like JPEG: smooth shapes and a little grain. */
 async function photo(width: number, height: number, orientation?: number): Promise<Uint8Array> {

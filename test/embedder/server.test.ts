@@ -11,15 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
+import { cosine } from '../support/vectors.ts';
 
 const modelsDir = mkdtempSync(join(tmpdir(), 'embedder-models-'));
 generate({ arch: 'tiny', outDir: modelsDir, seed: 11 });
 
-const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d += a[i]! * b[i]!;
-  return d;
-};
 
 async function testImages() {
   const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 80, b: 30 } } })
