@@ -39,7 +39,6 @@ function modelDir(): string {
 function readable(line: string): string {
   try {
     const { msg, level, time, pid, hostname, name, ...rest } = JSON.parse(line) as Record<string, unknown>;
-    void [level, time, pid, hostname, name];
     const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
     return `${String(msg ?? '')}${extra}`;
   } catch {
