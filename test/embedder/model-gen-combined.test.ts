@@ -4,7 +4,7 @@
  * seed. Its I/O is the documented one, its logits are 100 · cosine, and
  * through `loadClip` it gives the split model's embeddings.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -25,13 +25,13 @@ import { modelSpec, type LayoutContext } from '../../embedder/model-gen/layout-c
 import { hfCombinedGraph, hfTextGraph, hfVisionGraph } from '../../embedder/model-gen/layout-hf.ts';
 import { modelByteLength } from '../../embedder/model-gen/onnx-writer.ts';
 import { elementCount } from '../../embedder/model-gen/tensor-source.ts';
+import { listFiles } from '../support/files.ts';
 import { seededRandom } from '../support/random.ts';
-import { CLIP_EOT, CLIP_SOT, cosine, dot, int64Batch, padded, rowsOf } from '../support/vectors.ts';
+import { CLIP_EOT, CLIP_SOT, cosine, dot, int64Batch, padded, randomPixelBatch, rowsOf } from '../support/vectors.ts';
 
 const SOT = CLIP_SOT;
 const EOT = CLIP_EOT;
 const EMBED_DIM = 32;
-const IMAGE = 3 * 224 * 224;
 
 /** Token ids (SOT … EOT) of texts of different lengths. */
 const TEXTS: number[][] = [
@@ -53,17 +53,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
-function randomImages(count: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  return Float32Array.from({ length: count * IMAGE }, () => (random() * 2 - 1) * 1.8);
-}
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((p) => statSync(join(dir, p)).isFile())
-    .map((p) => p.split('\\').join('/'))
-    .sort();
-}
 
 let root: string;
 let hfDir: string;
@@ -155,7 +145,7 @@ describe('onnx/model.onnx in onnxruntime-node', () => {
     const length = Math.max(...TEXTS.map((t) => t.length));
     const ids = TEXTS.map((t) => padded(t, length));
     const mask = TEXTS.map((t) => Array.from({ length }, (_, i) => (i < t.length ? 1 : 0)));
-    const pixels = randomImages(2, 5);
+    const pixels = randomPixelBatch(2, seededRandom(5));
     const out = await combined.run({
       input_ids: int64Batch(ids),
       pixel_values: new Tensor('float32', pixels, [2, 3, 224, 224]),
@@ -195,7 +185,7 @@ describe('onnx/model.onnx in onnxruntime-node', () => {
     const length = TEXTS[0]!.length;
     const feeds = (mask: number[][], images: number) => ({
       input_ids: int64Batch([TEXTS[0]!]),
-      pixel_values: new Tensor('float32', randomImages(images, 6), [images, 3, 224, 224]),
+      pixel_values: new Tensor('float32', randomPixelBatch(images, seededRandom(6)), [images, 3, 224, 224]),
       attention_mask: int64Batch(mask),
     });
     const ones = await combined.run(feeds([Array<number>(length).fill(1)], 3));

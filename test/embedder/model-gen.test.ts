@@ -4,15 +4,16 @@
  * fixtures, the same seed gives the same bytes, and CLIP's end-token pooling
  * makes padding irrelevant.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, HF_TEXT_MODEL, HF_VISION_MODEL, IMMICH_TEXT_MODEL, IMMICH_VISION_MODEL } from '../../embedder/model-gen/generate.ts';
+import { listFiles } from '../support/files.ts';
 import { seededRandom } from '../support/random.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';
-import { CLIP_EOT, CLIP_SOT, int64Batch, padded, rowsOf } from '../support/vectors.ts';
+import { CLIP_EOT, CLIP_SOT, int64Batch, padded, randomPixelBatch, rowsOf } from '../support/vectors.ts';
 
 const SOT = CLIP_SOT;
 const EOT = CLIP_EOT;
@@ -47,18 +48,7 @@ function expectFinite(tensor: Tensor): void {
   expect(Array.from(tensor.data as Float32Array).every(Number.isFinite)).toBe(true);
 }
 
-function randomImages(count: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  // Roughly the range of CLIP-normalised pixels.
-  return Float32Array.from({ length: count * IMAGE }, () => (random() * 2 - 1) * 1.8);
-}
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((p) => statSync(join(dir, p)).isFile())
-    .map((p) => p.split('\\').join('/'))
-    .sort();
-}
 
 interface Signature {
   inputs: unknown[];
@@ -201,7 +191,7 @@ describe('Hugging Face text_model.onnx', () => {
 describe('Hugging Face vision_model.onnx', () => {
   it('embeds a batch of two images: [2, 32] image_embeds and [2, 50, 64] last_hidden_state', async () => {
     const session = await open(join(hfDir, HF_VISION_MODEL));
-    const out = await session.run({ pixel_values: new Tensor('float32', randomImages(2, 1), [2, 3, 224, 224]) });
+    const out = await session.run({ pixel_values: new Tensor('float32', randomPixelBatch(2, seededRandom(1)), [2, 3, 224, 224]) });
     expect(out.image_embeds?.dims).toEqual([2, EMBED_DIM]);
     expect(out.last_hidden_state?.dims).toEqual([2, 50, WIDTH]);
     expectFinite(out.image_embeds!);
@@ -230,7 +220,7 @@ describe('Immich models (batch 1, normalised, same weights as the HF files)', ()
   it('visual/model.onnx: float32 [1, 3, 224, 224] → normalised [1, 32] equal to the HF image embedding', async () => {
     const immich = await open(join(immichDir, IMMICH_VISION_MODEL));
     const hf = await open(join(hfDir, HF_VISION_MODEL));
-    const pixels = randomImages(2, 2);
+    const pixels = randomPixelBatch(2, seededRandom(2));
     const hfRows = rowsOf((await hf.run({ pixel_values: new Tensor('float32', pixels, [2, 3, 224, 224]) })).image_embeds!);
     for (let i = 0; i < 2; i++) {
       const image = new Tensor('float32', pixels.slice(i * IMAGE, (i + 1) * IMAGE), [1, 3, 224, 224]);

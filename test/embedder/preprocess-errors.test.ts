@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,17 +17,10 @@ import {
   preprocess,
   UnsupportedImageFormatError,
 } from '../../embedder/image/index.ts';
+import { pngChunk } from '../support/png.ts';
 
 const config = parseHfPreprocessorConfig({});
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
 /** A PNG whose IHDR says width x height, followed by a tiny IDAT: a decompression bomb's header. */
 function pngHeader(width: number, height: number, withData = true): Buffer {
@@ -37,8 +30,8 @@ function pngHeader(width: number, height: number, withData = true): Buffer {
   ihdr[8] = 8;
   ihdr[9] = 2;
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  if (!withData) return Buffer.concat([signature, chunk('IHDR', ihdr)]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+  if (!withData) return Buffer.concat([signature, pngChunk('IHDR', ihdr)]);
+  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(64))), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 async function jpeg(width: number, height: number): Promise<Buffer> {

@@ -6,11 +6,12 @@
  * rescale, normalise, CHW); that script reproduces the shared reference tensors bit for bit.
  */
 import { createHash } from 'node:crypto';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseHfPreprocessorConfig, preprocess } from '../../embedder/image/index.ts';
 import { seededRandom } from '../support/random.ts';
+import { pngChunk } from '../support/png.ts';
 
 const config = parseHfPreprocessorConfig({
   size: { shortest_edge: 224 },
@@ -18,14 +19,6 @@ const config = parseHfPreprocessorConfig({
   resample: 3,
 });
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
 /** A PNG from raw scanlines (filter byte added here), with extra chunks such as PLTE and tRNS. */
 function png(
@@ -44,10 +37,10 @@ function png(
   const scanlines = Buffer.concat(rows.map((row) => Buffer.concat([Buffer.of(0), row])));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    ...extra.map(([type, data]) => chunk(type, data)),
-    chunk('IDAT', deflateSync(scanlines)),
-    chunk('IEND', new Uint8Array(0)),
+    pngChunk('IHDR', ihdr),
+    ...extra.map(([type, data]) => pngChunk(type, data)),
+    pngChunk('IDAT', deflateSync(scanlines)),
+    pngChunk('IEND', new Uint8Array(0)),
   ]);
 }
 

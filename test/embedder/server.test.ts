@@ -1,16 +1,16 @@
 // The embedder as users run it: a real process on the tiny model, over HTTP.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
+import { PNG_SIGNATURE, pngChunk } from '../support/png.ts';
 import { cosine } from '../support/vectors.ts';
 
 const modelsDir = mkdtempSync(join(tmpdir(), 'embedder-models-'));
@@ -28,19 +28,12 @@ async function testImages() {
 
 /** A PNG whose header declares width × height pixels, with no pixel data behind it. */
 function pngHeader(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), 8 + data.length);
-    return out;
-  };
+
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>

@@ -30,3 +30,8 @@ export function rowsOf(tensor: Tensor): Float32Array[] {
   const data = tensor.data as Float32Array;
   return Array.from({ length: batch }, (_, i) => data.slice(i * dim, (i + 1) * dim));
 }
+
+/** `count` random 3×224×224 tensors, roughly in the range of CLIP-normalised pixels. */
+export function randomPixelBatch(count: number, random: () => number): Float32Array {
+  return Float32Array.from({ length: count * 3 * 224 * 224 }, () => (random() * 2 - 1) * 1.8);
+}
