@@ -57,10 +57,15 @@ type ResampleArgs = [
   threads: number,
 ];
 
-/** The compiled addon: a backend plus image resampling and benchmark support. */
+/** What the native JPEG decoder returns: upright RGB pixels, or why it left the file to libjpeg. */
+export type JpegDecodeResult = { data: Uint8Array; width: number; height: number } | { declined: string };
+
+/** The compiled addon: a backend plus image decoding, resampling and benchmark support. */
 export interface NativeAddon extends ScoringBackend {
   /** XOR of the array's 64-bit words, read sequentially by `threads` threads. */
   sequentialRead(data: Float32Array, threads: number): number;
   resampleRgb(...args: ResampleArgs): Uint8Array;
   resampleRgbAsync(...args: ResampleArgs): Promise<Uint8Array>;
+  /** Baseline JPEG to RGB with EXIF `orientation` applied, bit-identical to libjpeg-turbo (native/src/image/jpeg). */
+  decodeJpegRgbAsync(bytes: Uint8Array, maxPixels: number, orientation: number, threads: number): Promise<JpegDecodeResult>;
 }

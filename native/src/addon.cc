@@ -242,6 +242,7 @@ Napi::Value SequentialRead(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_resample(Napi::Env env, Napi::Object exports);
+void register_jpeg(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -257,6 +258,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSimdLevel", Napi::Function::New(env, SetSimdLevel));
   exports.Set("sequentialRead", Napi::Function::New(env, SequentialRead));
   register_resample(env, exports);
+  register_jpeg(env, exports);
   return exports;
 }
 

@@ -20,7 +20,7 @@ function compileAndRun(compiler: string, flags: string[], extra: string[], runne
   return execFileSync(cmd!, args, { encoding: 'utf8' });
 }
 
-describe('C++ kernels against the scalar reference', () => {
+describe('C++ kernels against their scalar references', () => {
   it.runIf(process.arch === 'x64')('x86-64: sse, avx2 and avx512 where the CPU has them', () => {
     const extra = ['src/kernels/sse.cc', 'src/kernels/avx2.cc', 'src/kernels/avx512.cc'];
     // Per-file ISA flags, as in CMakeLists.txt: compile the ISA files separately.
@@ -34,6 +34,19 @@ describe('C++ kernels against the scalar reference', () => {
     expect(report).toMatch(/^scalar ok$/m);
     expect(report).toMatch(/^sse ok$/m);
     expect(report).not.toMatch(/failed/);
+  });
+
+  it('JPEG inverse DCT: the AVX2 kernel (on x86-64) and the flat-block shortcut against the scalar reference', () => {
+    const x86 = process.arch === 'x64';
+    const flags = x86 ? ['-DCROSSMODAL_X86=1'] : [];
+    const objects: string[] = [];
+    if (x86) {
+      objects.push(join(out, 'idct_avx2.o'));
+      execFileSync('g++', ['-std=c++17', '-O2', ...flags, '-mavx2', '-c', 'src/image/jpeg/idct_avx2.cc', '-o', objects[0]!], { cwd: nativeDir });
+    }
+    const binary = join(out, 'idct_check');
+    execFileSync('g++', ['-std=c++17', '-O2', ...flags, 'test/idct_check.cc', 'src/image/jpeg/idct_scalar.cc', ...objects, '-o', binary], { cwd: nativeDir });
+    expect(execFileSync(binary, { encoding: 'utf8' })).toMatch(/^idct 20000 blocks ok$/m);
   });
 
   const cross = has('aarch64-linux-gnu-g++') && has('qemu-aarch64');

@@ -1,0 +1,258 @@
+#include "decoder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "entropy.h"
+#include "frame.h"
+#include "idct.h"
+#include "upsample_color.h"
+
+namespace crossmodal::jpeg {
+namespace {
+
+// Progress of the entropy decoder, shared with the pixel workers.
+class Progress {
+ public:
+  void publish(int rows) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      rows_ = rows;
+    }
+    changed_.notify_all();
+  }
+  void fail(const char* why) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!why_) why_ = why;
+    }
+    changed_.notify_all();
+  }
+  // Waits until `rows` MCU rows are decoded; false if decoding failed instead.
+  bool wait_for(int rows) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return rows_ >= rows || why_; });
+    return !why_;
+  }
+  const char* failure() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return why_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int rows_ = 0;
+  const char* why_ = nullptr;
+};
+
+// Where each stored pixel goes in the upright image, for an EXIF orientation
+// (as sharp's autoOrient and PIL's exif_transpose apply it).
+struct Orientation {
+  int value, width, height;  // stored size
+  bool swaps() const { return value >= 5; }
+  int out_width() const { return swaps() ? height : width; }
+  int out_height() const { return swaps() ? width : height; }
+  // Upright coordinates of stored pixel (x, y).
+  void map(int x, int y, int& ox, int& oy) const {
+    switch (value) {
+      case 2: ox = width - 1 - x; oy = y; break;
+      case 3: ox = width - 1 - x; oy = height - 1 - y; break;
+      case 4: ox = x; oy = height - 1 - y; break;
+      case 5: ox = y; oy = x; break;
+      case 6: ox = height - 1 - y; oy = x; break;
+      case 7: ox = height - 1 - y; oy = width - 1 - x; break;
+      case 8: ox = y; oy = width - 1 - x; break;
+      default: ox = x; oy = y; break;
+    }
+  }
+};
+
+// Turns bands of decoded MCU rows into RGB rows of the upright image. One per thread: owns its scratch.
+class BandConverter {
+ public:
+  BandConverter(const Frame& f, const EntropyDecoder& d, int mcu_rows_per_band, Orientation orientation, uint8_t* rgb)
+      : f_(f), d_(d), orientation_(orientation), rgb_(rgb), idct_(active_idct()) {
+    for (int c = 0; c < f.ncomp; ++c) {
+      const Component& comp = f.comp[c];
+      // A band's rows plus a context block row above and below.
+      const size_t rows = (static_cast<size_t>(mcu_rows_per_band) * comp.v + 2) * 8;
+      planes_[c].resize(rows * comp.blocks_w * 8);
+      full_[c].resize(static_cast<size_t>(f.width) + 16);
+    }
+    colsum_.resize(static_cast<size_t>(f.width));
+    if (orientation.value != 1) band_.resize(static_cast<size_t>(mcu_rows_per_band) * 8 * f.max_v * f.width * 3);
+  }
+
+  // Stored rows [y0, y1), which lie in MCU rows that are decoded, with one more below.
+  void convert(int y0, int y1) {
+    int first_block_row[3] = {};
+    for (int c = 0; c < f_.ncomp; ++c) first_block_row[c] = transform_rows(c, y0, y1);
+    const bool upright = orientation_.value == 1;
+    for (int y = y0; y < y1; ++y) {
+      uint8_t* out = (upright ? rgb_ + static_cast<size_t>(y) * f_.width * 3 : band_.data() + static_cast<size_t>(y - y0) * f_.width * 3);
+      const uint8_t* rows[3];
+      for (int c = 0; c < f_.ncomp; ++c) rows[c] = full_row(c, y, first_block_row[c]);
+      if (f_.ncomp == 1)
+        grey_to_rgb(rows[0], f_.width, out);
+      else
+        ycc_to_rgb(rows[0], rows[1], rows[2], f_.width, out);
+    }
+    if (!upright) place(y0, y1);
+  }
+
+ private:
+  // Copies the band's rows to their upright places, in tiles so that the writes of a
+  // rotation stay within a few cache lines per output row.
+  template <int Value>
+  void place_as(int y0, int y1) {
+    constexpr int kTile = 64;
+    const Orientation o{Value, orientation_.width, orientation_.height};
+    const size_t out_stride = static_cast<size_t>(o.out_width()) * 3;
+    for (int x0 = 0; x0 < f_.width; x0 += kTile) {
+      const int x1 = std::min(f_.width, x0 + kTile);
+      for (int y = y0; y < y1; ++y) {
+        const uint8_t* in = band_.data() + (static_cast<size_t>(y - y0) * f_.width + x0) * 3;
+        for (int x = x0; x < x1; ++x, in += 3) {
+          int ox, oy;
+          o.map(x, y, ox, oy);
+          uint8_t* out = rgb_ + oy * out_stride + static_cast<size_t>(ox) * 3;
+          out[0] = in[0];
+          out[1] = in[1];
+          out[2] = in[2];
+        }
+      }
+    }
+  }
+  void place(int y0, int y1) {
+    switch (orientation_.value) {
+      case 2: return place_as<2>(y0, y1);
+      case 3: return place_as<3>(y0, y1);
+      case 4: return place_as<4>(y0, y1);
+      case 5: return place_as<5>(y0, y1);
+      case 6: return place_as<6>(y0, y1);
+      case 7: return place_as<7>(y0, y1);
+      default: return place_as<8>(y0, y1);
+    }
+  }
+
+  int ratio_v(int c) const { return f_.max_v / f_.comp[c].v; }
+  int ratio_h(int c) const { return f_.max_h / f_.comp[c].h; }
+
+  // Inverse-transforms the block rows of component c that output rows [y0, y1) read, context
+  // included; returns the first block row transformed.
+  int transform_rows(int c, int y0, int y1) {
+    const Component& comp = f_.comp[c];
+    const int rv = ratio_v(c);
+    const int lo = std::max(0, y0 / rv - (rv - 1));
+    const int hi = std::min(comp.height - 1, (y1 - 1) / rv + (rv - 1));
+    const int br_lo = lo / 8, br_hi = hi / 8;
+    const int used_blocks = (comp.width + 7) / 8;
+    const size_t stride = static_cast<size_t>(comp.blocks_w) * 8;
+    const CoefficientGrid& grid = d_.grid(c);
+    for (int by = br_lo; by <= br_hi; ++by) {
+      uint8_t* row = planes_[c].data() + static_cast<size_t>(by - br_lo) * 8 * stride;
+      for (int bx = 0; bx < used_blocks; ++bx) {
+        const int16_t* block = grid.block(bx, by, comp.blocks_w);
+        uint8_t* out = row + bx * 8;
+        if (grid.has_ac[static_cast<size_t>(by) * comp.blocks_w + bx]) {
+          idct_(block, comp.quant, out, stride);
+        } else {
+          const uint8_t v = idct_dc_only(block[0], comp.quant[0]);
+          for (int r = 0; r < 8; ++r) std::fill_n(out + r * stride, 8, v);
+        }
+      }
+    }
+    return br_lo;
+  }
+
+  const uint8_t* plane_row(int c, int row, int first_block_row) const {
+    const Component& comp = f_.comp[c];
+    row = std::clamp(row, 0, comp.height - 1);  // libjpeg replicates the edge rows as context
+    return planes_[c].data() + static_cast<size_t>(row - first_block_row * 8) * comp.blocks_w * 8;
+  }
+
+  const uint8_t* full_row(int c, int y, int first_block_row) {
+    const int rh = ratio_h(c), rv = ratio_v(c);
+    if (rh == 1 && rv == 1) return plane_row(c, y, first_block_row);
+    uint8_t* out = full_[c].data();
+    const int n = f_.comp[c].width;
+    if (rv == 1) {
+      upsample_h2v1(plane_row(c, y, first_block_row), n, out);
+    } else {
+      const int r = y >> 1;
+      upsample_h2v2(plane_row(c, r, first_block_row), plane_row(c, (y & 1) ? r + 1 : r - 1, first_block_row), n,
+                    colsum_.data(), out);
+    }
+    return out;
+  }
+
+  const Frame& f_;
+  const EntropyDecoder& d_;
+  Orientation orientation_;
+  uint8_t* rgb_;
+  std::vector<uint8_t> band_;
+  IdctKernel idct_;
+  std::vector<uint8_t> planes_[3];
+  std::vector<uint8_t> full_[3];
+  std::vector<int16_t> colsum_;
+};
+
+}  // namespace
+
+const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation_tag, unsigned threads,
+                       RgbImage& out) {
+  Frame frame;
+  if (const char* why = parse_frame(bytes, size, frame)) return why;
+  if (static_cast<size_t>(frame.width) * frame.height > max_pixels) return "over the pixel limit";
+  EntropyDecoder decoder(frame);
+  if (const char* why = decoder.start()) return why;
+
+  const Orientation orientation{orientation_tag, frame.width, frame.height};
+  RgbImage image;
+  image.width = orientation.out_width();
+  image.height = orientation.out_height();
+  image.data.reset(new uint8_t[static_cast<size_t>(frame.width) * frame.height * 3]);
+
+  threads = std::max(1u, threads);
+  const int bands = std::max(1, std::min(frame.mcu_rows, static_cast<int>(threads) * 6));
+  const int per_band = (frame.mcu_rows + bands - 1) / bands;
+  const int mcu_height = 8 * frame.max_v;
+  Progress progress;
+  std::atomic<int> next_band{0};
+  auto work = [&] {
+    BandConverter converter(frame, decoder, per_band, orientation, image.data.get());
+    for (;;) {
+      const int b = next_band.fetch_add(1);
+      const int m0 = b * per_band, m1 = std::min(frame.mcu_rows, m0 + per_band);
+      if (m0 >= frame.mcu_rows) return;
+      // Fancy upsampling reads one chroma row of the next MCU row.
+      if (!progress.wait_for(std::min(frame.mcu_rows, m1 + 1))) return;
+      converter.convert(m0 * mcu_height, std::min(frame.height, m1 * mcu_height));
+    }
+  };
+
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
+  const char* failure = nullptr;
+  for (int row = 0; row < frame.mcu_rows && !failure; ++row) {
+    failure = decoder.decode_row();
+    if (!failure) progress.publish(row + 1);
+  }
+  if (!failure) failure = decoder.finish();
+  if (failure) {
+    progress.fail(failure);
+  } else {
+    work();  // the entropy decoder's thread joins the pixel work
+  }
+  for (auto& w : workers) w.join();
+  if (failure) return failure;
+  out = std::move(image);
+  return nullptr;
+}
+
+}  // namespace crossmodal::jpeg

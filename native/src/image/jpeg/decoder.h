@@ -1,0 +1,24 @@
+// Baseline JPEG to interleaved 8-bit RGB, bit-identical to libjpeg-turbo's
+// default decode (accurate integer IDCT, fancy upsampling) as sharp and PIL
+// produce it, then EXIF-oriented. The entropy decoding is sequential; the
+// calling thread runs it while other threads turn finished MCU rows into
+// pixels, band by band. Files outside the supported subset (progressive,
+// CMYK, 4:4:0, restart errors...) are declined, not approximated.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace crossmodal::jpeg {
+
+struct RgbImage {
+  std::unique_ptr<uint8_t[]> data;
+  int width = 0, height = 0;
+};
+
+// nullptr on success; otherwise why the file was declined (and `out` is untouched).
+// `orientation` is the EXIF orientation (1-8) to apply; images over `max_pixels` are declined.
+const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation, unsigned threads,
+                       RgbImage& out);
+
+}  // namespace crossmodal::jpeg

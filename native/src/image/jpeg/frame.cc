@@ -1,0 +1,208 @@
+#include "frame.h"
+
+#include <cstring>
+
+namespace crossmodal::jpeg {
+namespace {
+
+constexpr uint8_t kZigzagToNatural[64] = {
+    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
+    41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
+    30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+struct Segment {
+  const uint8_t* p;
+  size_t n;
+  int u8(size_t i) const { return p[i]; }
+  int u16(size_t i) const { return (p[i] << 8) | p[i + 1]; }
+};
+
+struct Tables {
+  bool quant_defined[4] = {};
+  int32_t quant[4][64] = {};
+  bool jfif = false, adobe = false;
+  int adobe_transform = -1;
+};
+
+const char* parse_dqt(Segment s, Tables& t) {
+  size_t i = 0;
+  while (i < s.n) {
+    const int pq = s.u8(i) >> 4, tq = s.u8(i) & 15;
+    ++i;
+    if (tq > 3 || pq > 1) return "invalid quantisation table";
+    const size_t bytes = pq ? 128 : 64;
+    if (i + bytes > s.n) return "truncated quantisation table";
+    for (int k = 0; k < 64; ++k) t.quant[tq][kZigzagToNatural[k]] = pq ? s.u16(i + 2 * k) : s.u8(i + k);
+    t.quant_defined[tq] = true;
+    i += bytes;
+  }
+  return nullptr;
+}
+
+const char* parse_dht(Segment s, Frame& f) {
+  size_t i = 0;
+  while (i < s.n) {
+    if (i + 17 > s.n) return "truncated Huffman table";
+    const int tc = s.u8(i) >> 4, th = s.u8(i) & 15;
+    if (tc > 1 || th > 3) return "invalid Huffman table";
+    HuffmanSpec& spec = tc ? f.ac[th] : f.dc[th];
+    int total = 0;
+    spec.counts[0] = 0;
+    for (int l = 1; l <= 16; ++l) total += spec.counts[l] = static_cast<uint8_t>(s.u8(i + l));
+    i += 17;
+    if (total > 256 || i + total > s.n) return "invalid Huffman table";
+    std::memcpy(spec.symbols, s.p + i, total);
+    spec.defined = true;
+    i += total;
+  }
+  return nullptr;
+}
+
+const char* parse_sof(Segment s, Frame& f) {
+  if (s.n < 6) return "truncated frame header";
+  if (s.u8(0) != 8) return "not 8-bit";
+  f.height = s.u16(1);
+  f.width = s.u16(3);
+  f.ncomp = s.u8(5);
+  if (f.height == 0) return "height given by a DNL marker";
+  if (f.width < 16 || f.height < 16) return "smaller than 16 pixels";
+  if (f.ncomp != 1 && f.ncomp != 3) return "not greyscale or three-component";
+  if (s.n < 6 + 3 * static_cast<size_t>(f.ncomp)) return "truncated frame header";
+  for (int c = 0; c < f.ncomp; ++c) {
+    Component& comp = f.comp[c];
+    comp.id = s.u8(6 + 3 * c);
+    comp.h = s.u8(7 + 3 * c) >> 4;
+    comp.v = s.u8(7 + 3 * c) & 15;
+    comp.quant_table = s.u8(8 + 3 * c);
+    if (comp.h < 1 || comp.h > 4 || comp.v < 1 || comp.v > 4 || comp.quant_table > 3) return "invalid component";
+    for (int d = 0; d < c; ++d)
+      if (f.comp[d].id == comp.id) return "duplicate component id";
+  }
+  if (f.ncomp == 1) f.comp[0].h = f.comp[0].v = 1;  // a lone component's sampling factors do not matter
+  f.max_h = f.max_v = 1;
+  for (int c = 0; c < f.ncomp; ++c) {
+    if (f.comp[c].h > f.max_h) f.max_h = f.comp[c].h;
+    if (f.comp[c].v > f.max_v) f.max_v = f.comp[c].v;
+  }
+  // Upsampling ratios the fast path implements, as libjpeg's fancy upsampler: 1x1, 2x1 and 2x2.
+  for (int c = 0; c < f.ncomp; ++c) {
+    const Component& comp = f.comp[c];
+    if (f.max_h % comp.h || f.max_v % comp.v) return "fractional sampling ratio";
+    const int rh = f.max_h / comp.h, rv = f.max_v / comp.v;
+    if (!((rh == 1 && rv == 1) || (rh == 2 && rv == 1) || (rh == 2 && rv == 2))) return "unsupported chroma subsampling";
+  }
+  if (f.ncomp == 1) {
+    Component& comp = f.comp[0];
+    comp.width = f.width;
+    comp.height = f.height;
+    f.mcus_per_row = comp.blocks_w = ceil_div(f.width, 8);
+    f.mcu_rows = comp.blocks_h = ceil_div(f.height, 8);
+  } else {
+    f.mcus_per_row = ceil_div(f.width, 8 * f.max_h);
+    f.mcu_rows = ceil_div(f.height, 8 * f.max_v);
+    for (int c = 0; c < f.ncomp; ++c) {
+      Component& comp = f.comp[c];
+      comp.width = ceil_div(f.width * comp.h, f.max_h);
+      comp.height = ceil_div(f.height * comp.v, f.max_v);
+      comp.blocks_w = f.mcus_per_row * comp.h;
+      comp.blocks_h = f.mcu_rows * comp.v;
+    }
+  }
+  return nullptr;
+}
+
+const char* parse_sos(Segment s, Frame& f, const Tables& t) {
+  if (f.ncomp == 0) return "scan before frame header";
+  if (s.n < 1) return "truncated scan header";
+  const int ns = s.u8(0);
+  if (ns != f.ncomp) return "scan does not hold every component (progressive-like layout)";
+  if (s.n < 4 + 2 * static_cast<size_t>(ns)) return "truncated scan header";
+  bool seen[3] = {};
+  for (int i = 0; i < ns; ++i) {
+    const int id = s.u8(1 + 2 * i), tables = s.u8(2 + 2 * i);
+    int c = 0;
+    while (c < f.ncomp && f.comp[c].id != id) ++c;
+    if (c == f.ncomp || seen[c]) return "scan names an unknown component";
+    seen[c] = true;
+    f.scan_order[i] = c;
+    Component& comp = f.comp[c];
+    comp.dc_table = tables >> 4;
+    comp.ac_table = tables & 15;
+    if (comp.dc_table > 3 || comp.ac_table > 3 || !f.dc[comp.dc_table].defined || !f.ac[comp.ac_table].defined)
+      return "scan uses an undefined Huffman table";
+    if (!t.quant_defined[comp.quant_table]) return "scan uses an undefined quantisation table";
+    std::memcpy(comp.quant, t.quant[comp.quant_table], sizeof comp.quant);
+  }
+  const size_t o = 1 + 2 * static_cast<size_t>(ns);
+  if (s.u8(o) != 0 || s.u8(o + 1) != 63 || s.u8(o + 2) != 0) return "not a sequential scan";
+  return nullptr;
+}
+
+// libjpeg's choice of colour space for three components (jdapimin.c default_decompress_parms),
+// restricted to the cases that are YCbCr without a warning.
+const char* check_colour(const Frame& f, const Tables& t) {
+  if (f.ncomp != 3 || t.jfif) return nullptr;
+  if (t.adobe) return t.adobe_transform == 1 ? nullptr : "Adobe transform other than YCbCr";
+  if (f.comp[0].id == 'R' && f.comp[1].id == 'G' && f.comp[2].id == 'B') return "RGB components";
+  return nullptr;
+}
+
+}  // namespace
+
+const char* parse_frame(const uint8_t* data, size_t size, Frame& frame) {
+  if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return "no SOI marker";
+  Tables tables;
+  bool have_frame = false;
+  size_t i = 2;
+  for (;;) {
+    if (i + 4 > size) return "truncated before the scan";
+    if (data[i] != 0xFF) return "garbage between markers";
+    while (i < size && data[i] == 0xFF) ++i;  // fill bytes
+    if (i + 3 > size) return "truncated before the scan";
+    const int marker = data[i++];
+    const size_t length = (static_cast<size_t>(data[i]) << 8) | data[i + 1];
+    if (length < 2 || i + length > size) return "truncated marker segment";
+    const Segment s{data + i + 2, length - 2};
+    const char* why = nullptr;
+    switch (marker) {
+      case 0xC0:
+      case 0xC1:
+        if (have_frame) return "two frame headers";
+        have_frame = true;
+        why = parse_sof(s, frame);
+        break;
+      case 0xC4: why = parse_dht(s, frame); break;
+      case 0xDB: why = parse_dqt(s, tables); break;
+      case 0xDD:
+        if (s.n < 2) return "truncated restart interval";
+        frame.restart_interval = s.u16(0);
+        break;
+      case 0xE0:
+        if (s.n >= 14 && std::memcmp(s.p, "JFIF", 5) == 0) tables.jfif = true;
+        break;
+      case 0xEE:
+        if (s.n >= 12 && std::memcmp(s.p, "Adobe", 5) == 0) {
+          tables.adobe = true;
+          tables.adobe_transform = s.u8(11);
+        }
+        break;
+      case 0xDA:
+        if ((why = parse_sos(s, frame, tables))) return why;
+        if ((why = check_colour(frame, tables))) return why;
+        frame.scan = data + i + length;
+        frame.end = data + size;
+        return nullptr;
+      default:
+        if ((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) break;  // APPn, COM
+        if (marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE) return "progressive";
+        if (marker >= 0xC3 && marker <= 0xCF) return "arithmetic, lossless or hierarchical coding";
+        return "unexpected marker before the scan";
+    }
+    if (why) return why;
+    i += length;
+  }
+}
+
+}  // namespace crossmodal::jpeg

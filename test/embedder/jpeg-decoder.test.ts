@@ -1,0 +1,186 @@
+/**
+ * The native JPEG decoder returns exactly libjpeg-turbo's pixels (as libvips decodes them for sharp) for
+ * every baseline file it accepts, and declines everything else, which then decodes through libvips as
+ * before. Its speed is measured by `npm run bench:embedder`.
+ */
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { decodeJpegNative, decodeRgb, decodeRgbWithLibvips } from '../../embedder/image/decode.ts';
+import { probeImage } from '../../embedder/image/probe.ts';
+import type { RgbImage } from '../../embedder/image/resample.ts';
+import { addon } from '../../native/addon.ts';
+import { cjpeg, cjpegAvailable } from '../support/cjpeg.ts';
+
+const LIMIT = 100_000_000;
+
+/** A photo-like RGB image: gradients, hard edges and grain, so every DCT frequency is exercised. */
+function photo(width: number, height: number, seed: number): Buffer {
+  const rgb = Buffer.alloc(width * height * 3);
+  let noise = seed;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      noise = (noise * 1103515245 + 12345) >>> 0;
+      const grain = noise >>> 27;
+      const edge = (x >> 3) % 5 === 0 || (y >> 4) % 7 === 0 ? 90 : 0;
+      const o = (y * width + x) * 3;
+      rgb[o] = Math.min(255, ((x * 255) / width + grain + edge) | 0);
+      rgb[o + 1] = Math.min(255, ((y * 255) / height + grain) | 0);
+      rgb[o + 2] = Math.min(255, (((x + y) * 127) / (width + height) + 64 + edge + (grain >> 1)) | 0);
+    }
+  }
+  return rgb;
+}
+
+async function native(bytes: Uint8Array) {
+  return decodeJpegNative(bytes, await probeImage(bytes, LIMIT), LIMIT);
+}
+
+async function libvips(bytes: Uint8Array): Promise<RgbImage> {
+  return decodeRgbWithLibvips(bytes, await probeImage(bytes, LIMIT), LIMIT);
+}
+
+/** Bitwise equality, with the first differing pixel as the message (vitest's own diff of megabytes is unusable). */
+function expectSamePixels(got: RgbImage, want: RgbImage): void {
+  expect([got.width, got.height]).toEqual([want.width, want.height]);
+  const a = Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength);
+  const b = Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength);
+  if (a.equals(b)) return;
+  const i = a.findIndex((v, k) => v !== b[k]);
+  const pixel = Math.floor(i / 3);
+  expect.fail(`pixel (${pixel % want.width}, ${Math.floor(pixel / want.width)}) channel ${i % 3}: ${a[i]} instead of ${b[i]}`);
+}
+
+async function expectDecodedLikeLibjpeg(bytes: Uint8Array): Promise<void> {
+  const decoded = await native(bytes);
+  if ('declined' in decoded) expect.fail(`declined: ${decoded.declined}`);
+  expectSamePixels(decoded, await libvips(bytes));
+}
+
+describe.skipIf(!addon)('native JPEG decoding (sharp-encoded files)', () => {
+  const sizes: [number, number][] = [[16, 16], [17, 31], [333, 251], [640, 480], [1001, 23]];
+  for (const [width, height] of sizes) {
+    for (const chromaSubsampling of ['4:2:0', '4:4:4'] as const) {
+      it(`${width} x ${height}, ${chromaSubsampling}, qualities 30 to 100: libjpeg's pixels exactly`, async () => {
+        for (const quality of [30, 75, 95, 100]) {
+          const bytes = await sharp(photo(width, height, quality), { raw: { width, height, channels: 3 } })
+            .jpeg({ quality, chromaSubsampling })
+            .toBuffer();
+          await expectDecodedLikeLibjpeg(bytes);
+        }
+      });
+    }
+  }
+
+  it('greyscale', async () => {
+    const bytes = await sharp(photo(300, 200, 1), { raw: { width: 300, height: 200, channels: 3 } }).greyscale().jpeg().toBuffer();
+    await expectDecodedLikeLibjpeg(bytes);
+  });
+
+  it('applies each of the eight EXIF orientations as libvips autoOrient does', async () => {
+    for (let orientation = 1; orientation <= 8; orientation++) {
+      const bytes = await sharp(photo(123, 77, orientation), { raw: { width: 123, height: 77, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .withMetadata({ orientation })
+        .toBuffer();
+      const decoded = await native(bytes);
+      if ('declined' in decoded) expect.fail(`orientation ${orientation} declined: ${decoded.declined}`);
+      expect([decoded.width, decoded.height]).toEqual(orientation >= 5 ? [77, 123] : [123, 77]);
+      expectSamePixels(decoded, await libvips(bytes));
+    }
+  });
+
+  it('decodes with several threads exactly as with one', async () => {
+    const bytes = await sharp(photo(1200, 900, 3), { raw: { width: 1200, height: 900, channels: 3 } }).jpeg().toBuffer();
+    const header = await probeImage(bytes, LIMIT);
+    const one = await addon!.decodeJpegRgbAsync(bytes, LIMIT, header.orientation, 1);
+    for (const threads of [2, 3, 7]) {
+      const many = await addon!.decodeJpegRgbAsync(bytes, LIMIT, header.orientation, threads);
+      if ('declined' in one || 'declined' in many) expect.fail('declined');
+      expectSamePixels(many, one);
+    }
+  });
+});
+
+describe.skipIf(!addon || !cjpegAvailable())('native JPEG decoding (libjpeg-turbo cjpeg files)', () => {
+  const width = 203;
+  const height = 117;
+  const rgb = photo(width, height, 7);
+  const accepted: [string, string[]][] = [
+    ['4:2:2 (2x1) sampling', ['-sample', '2x1']],
+    ['4:2:0 with optimised Huffman tables', ['-optimize']],
+    ['a restart marker every MCU row', ['-restart', '1']],
+    ['a restart marker every 5 MCUs', ['-restart', '5B']],
+    ['4:2:2 with restarts every 3 MCUs and quality 100', ['-sample', '2x1', '-restart', '3B', '-quality', '100']],
+    ['16-bit quantisation tables (quality 5, baseline off)', ['-quality', '5']],
+    ['4:4:4 with every component at 2x1', ['-sample', '2x1,2x1,2x1']],
+  ];
+  for (const [name, args] of accepted) {
+    it(`${name}: libjpeg's pixels exactly`, async () => {
+      await expectDecodedLikeLibjpeg(cjpeg(rgb, width, height, args));
+    });
+  }
+
+  it('greyscale with restart markers', async () => {
+    const grey = Buffer.alloc(width * height);
+    for (let i = 0; i < grey.length; i++) grey[i] = rgb[i * 3]!;
+    await expectDecodedLikeLibjpeg(cjpeg(grey, width, height, ['-restart', '2B'], 1));
+  });
+
+  const declined: [string, string[], RegExp][] = [
+    ['progressive', ['-progressive'], /progressive/],
+    ['arithmetic coding', ['-arithmetic'], /arithmetic/],
+    ['4:4:0 (1x2) sampling', ['-sample', '1x2'], /subsampling/],
+    ['RGB without colour transform', ['-rgb'], /Adobe transform/],
+  ];
+  for (const [name, args, reason] of declined) {
+    it(`${name}: declined, and decoded through libvips instead`, async () => {
+      const bytes = cjpeg(rgb, width, height, args);
+      const decoded = await native(bytes);
+      expect(decoded).toEqual({ declined: expect.stringMatching(reason) });
+      const header = await probeImage(bytes, LIMIT);
+      expectSamePixels(await decodeRgb(bytes, header, LIMIT), await libvips(bytes));
+    });
+  }
+});
+
+describe.skipIf(!addon)('native JPEG decoding of damaged files', () => {
+  const width = 96;
+  const height = 64;
+  let clean: Buffer;
+  const cleanFile = async () =>
+    (clean ??= await sharp(photo(width, height, 9), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+
+  it('declines a file cut short, a file without EOI and a tiny image', async () => {
+    const bytes = await cleanFile();
+    expect(await native(bytes.subarray(0, bytes.length - 200))).toEqual({ declined: expect.any(String) });
+    expect(await native(bytes.subarray(0, bytes.length - 2))).toEqual({ declined: 'no EOI marker' });
+    const tiny = await sharp(photo(8, 8, 1), { raw: { width: 8, height: 8, channels: 3 } }).jpeg().toBuffer();
+    expect(await native(tiny)).toEqual({ declined: 'smaller than 16 pixels' });
+  });
+
+  it('declines what is over the pixel limit instead of allocating it', async () => {
+    const bytes = await cleanFile();
+    const decoded = await addon!.decodeJpegRgbAsync(bytes, width * height - 1, 1, 1);
+    expect(decoded).toEqual({ declined: 'over the pixel limit' });
+  });
+
+  it('on 400 corrupted copies, either declines or agrees with libjpeg, and never crashes', async () => {
+    const bytes = await cleanFile();
+    let state = 42;
+    const random = (n: number) => ((state = (state * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    let agreed = 0;
+    for (let trial = 0; trial < 400; trial++) {
+      const damaged = Buffer.from(bytes);
+      // Headers (quantisation and Huffman tables, frame, scan) and entropy-coded data alike.
+      for (let flips = 1 + random(3); flips > 0; flips--) damaged[2 + random(damaged.length - 2)] ^= 1 << random(8);
+      const decoded = await decodeJpegNative(damaged, { format: 'jpeg', width, height, cmyk: false, grey16: false, orientation: 1 }, LIMIT);
+      if ('declined' in decoded) continue;
+      const reference = await libvips(damaged).catch(() => null);
+      if (!reference) continue; // libjpeg refused it; decodeRgb would have raised the same error
+      expectSamePixels(decoded, reference);
+      agreed++;
+    }
+    console.log(`${agreed} of 400 corrupted files decoded natively, all identical to libjpeg`);
+    expect(agreed).toBeGreaterThan(0);
+  });
+});
