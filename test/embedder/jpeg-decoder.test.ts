@@ -172,7 +172,10 @@ describe.skipIf(!addon)('native JPEG decoding of damaged files', () => {
     for (let trial = 0; trial < 400; trial++) {
       const damaged = Buffer.from(bytes);
       // Headers (quantisation and Huffman tables, frame, scan) and entropy-coded data alike.
-      for (let flips = 1 + random(3); flips > 0; flips--) damaged[2 + random(damaged.length - 2)] ^= 1 << random(8);
+      for (let flips = 1 + random(3); flips > 0; flips--) {
+        const at = 2 + random(damaged.length - 2);
+        damaged[at] = damaged[at]! ^ (1 << random(8));
+      }
       const decoded = await decodeJpegNative(damaged, { format: 'jpeg', width, height, cmyk: false, grey16: false, orientation: 1 }, LIMIT);
       if ('declined' in decoded) continue;
       const reference = await libvips(damaged).catch(() => null);
