@@ -68,4 +68,19 @@ export interface NativeAddon extends ScoringBackend {
   resampleRgbAsync(...args: ResampleArgs): Promise<Uint8Array>;
   /** Baseline JPEG to RGB with EXIF `orientation` applied, bit-identical to libjpeg-turbo (native/src/image/jpeg). */
   decodeJpegRgbAsync(bytes: Uint8Array, maxPixels: number, orientation: number, threads: number): Promise<JpegDecodeResult>;
+  /** The same decode (EXIF orientations 1-4 only) fused with resampleRgb: only the region of the resized image is returned. */
+  decodeJpegResizedAsync(
+    bytes: Uint8Array,
+    maxPixels: number,
+    orientation: number,
+    threads: number,
+    width: number,
+    height: number,
+    horizontal: ResampleAxisTables | null,
+    vertical: ResampleAxisTables | null,
+    left: number,
+    top: number,
+    regionWidth: number,
+    regionHeight: number,
+  ): Promise<JpegDecodeResult>;
 }

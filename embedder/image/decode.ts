@@ -1,9 +1,8 @@
-import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import type { OutputInfo, Sharp } from 'sharp';
-import { addon } from '../../native/addon.ts';
 import { CorruptImageError, ImageTooLargeError } from './errors.ts';
 import { decodeGifFirstFrame } from './gif.ts';
+import { decodeJpegNative } from './jpeg-native.ts';
 import { cmykToRgb, grey16ToRgb } from './pil-convert.ts';
 import type { ImageHeader } from './probe.ts';
 import type { RgbImage } from './resample.ts';
@@ -60,23 +59,6 @@ export async function decodeRgb(bytes: Uint8Array, header: ImageHeader, maxPixel
 /** `decodeRgb` without the native JPEG decoder: libvips (libjpeg-turbo for JPEG) decodes every pixel. */
 export async function decodeRgbWithLibvips(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<RgbImage> {
   return decodeWith(open(bytes, maxPixels), header, maxPixels);
-}
-
-// Decoded pixels per thread; below it, another thread costs more than it saves.
-const JPEG_PIXELS_PER_THREAD = 250_000;
-
-/**
- * A baseline JPEG (the common camera and web case: Huffman-coded, 4:2:0, 4:2:2, 4:4:4 or grey) through
- * the native decoder: libjpeg-turbo's pixels bit for bit, with its sequential entropy decoding overlapped
- * with the inverse DCT and colour conversion on other threads. Anything else (progressive, CMYK, damaged
- * data, or no addon) comes back `declined`, for libjpeg to decode as before.
- */
-export async function decodeJpegNative(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<RgbImage | { declined: string }> {
-  if (!addon) return { declined: 'native addon not loaded' };
-  const pixels = header.width * header.height;
-  const threads = Math.min(availableParallelism(), Math.max(1, Math.ceil(pixels / JPEG_PIXELS_PER_THREAD)));
-  const limit = Number.isFinite(maxPixels) ? maxPixels : Number.MAX_SAFE_INTEGER;
-  return addon.decodeJpegRgbAsync(bytes, limit, header.orientation, threads);
 }
 
 /**

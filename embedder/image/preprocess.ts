@@ -1,5 +1,6 @@
 import type { PreprocessConfig } from './config.ts';
 import { decodeJpegShrunk, decodeRgb } from './decode.ts';
+import { decodeJpegResized } from './jpeg-native.ts';
 import { centerCropPlacement, resizedSize } from './geometry.ts';
 import { probeImage, type ImageHeader } from './probe.ts';
 import { resizeRgbAsync } from './resample.ts';
@@ -42,6 +43,12 @@ export async function preprocess(
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const header = await probeImage(imageBytes, maxPixels);
   const shrink = options.decode === 'fast' ? jpegShrink(header, config) : 1;
+  if (header.format === 'jpeg' && shrink === 1) {
+    const resized = resizedSize(header, config.resize);
+    const placement = centerCropPlacement(resized, config.centerCrop);
+    const pixels = await decodeJpegResized(imageBytes, header, maxPixels, resized.width, resized.height, config.resample, placement.source);
+    if (!('declined' in pixels)) return toChwTensor(pixels, placement, config);
+  }
   const image = shrink > 1 ? await decodeJpegShrunk(imageBytes, header, maxPixels, shrink) : await decodeRgb(imageBytes, header, maxPixels);
   // Sizes follow the full-resolution upright image, whatever resolution it was decoded at.
   const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };

@@ -5,7 +5,10 @@
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeJpegNative, decodeRgb, decodeRgbWithLibvips } from '../../embedder/image/decode.ts';
+import { decodeRgb, decodeRgbWithLibvips } from '../../embedder/image/decode.ts';
+import { centerCropPlacement, resizedSize } from '../../embedder/image/geometry.ts';
+import { decodeJpegNative, decodeJpegResized } from '../../embedder/image/jpeg-native.ts';
+import { resizeRgb } from '../../embedder/image/resample.ts';
 import { probeImage } from '../../embedder/image/probe.ts';
 import type { RgbImage } from '../../embedder/image/resample.ts';
 import { addon } from '../../native/addon.ts';
@@ -98,6 +101,55 @@ describe.skipIf(!addon)('native JPEG decoding (sharp-encoded files)', () => {
       if ('declined' in one || 'declined' in many) expect.fail('declined');
       expectSamePixels(many, one);
     }
+  });
+});
+
+describe.skipIf(!addon)('decoding fused with the resize', () => {
+  /** The fused decode against libvips' decode then the TypeScript Pillow resize, for one geometry. */
+  async function expectFusedLikeTwoSteps(bytes: Uint8Array, shortestEdge: number, crop: number | null) {
+    const header = await probeImage(bytes, LIMIT);
+    const size = resizedSize(header, { kind: 'shortestEdge', shortestEdge });
+    const region = crop ? centerCropPlacement(size, { width: crop, height: crop }).source : { left: 0, top: 0, ...size };
+    const fused = await decodeJpegResized(bytes, header, LIMIT, size.width, size.height, 'bicubic', region);
+    if ('declined' in fused) expect.fail(`declined: ${fused.declined}`);
+    expectSamePixels(fused, resizeRgb(await libvips(bytes), size.width, size.height, 'bicubic', region));
+  }
+
+  const jpeg = (width: number, height: number, options: { orientation?: number; chromaSubsampling?: string } = {}) =>
+    sharp(photo(width, height, width + height), { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: 90, chromaSubsampling: options.chromaSubsampling ?? '4:2:0' })
+      .withMetadata({ orientation: options.orientation ?? 1 })
+      .toBuffer();
+
+  it('landscape, portrait and square photos, shrunk and centre-cropped as CLIP does', async () => {
+    for (const [width, height] of [[1600, 1200], [900, 1400], [500, 500], [641, 479]] as const) {
+      await expectFusedLikeTwoSteps(await jpeg(width, height), 224, 224);
+    }
+  });
+
+  it('small images upscaled, and an image already at the target width (no horizontal pass)', async () => {
+    await expectFusedLikeTwoSteps(await jpeg(100, 80), 224, 224);
+    await expectFusedLikeTwoSteps(await jpeg(224, 300), 224, 224);
+    await expectFusedLikeTwoSteps(await jpeg(300, 224, { chromaSubsampling: '4:4:4' }), 224, null);
+  });
+
+  it('the mirrored and upside-down EXIF orientations (2, 3, 4)', async () => {
+    for (const orientation of [2, 3, 4]) await expectFusedLikeTwoSteps(await jpeg(700, 500, { orientation }), 224, 224);
+  });
+
+  it('declines rotated orientations (5-8), which decodeRgb then handles', async () => {
+    const bytes = await jpeg(300, 200, { orientation: 6 });
+    const header = await probeImage(bytes, LIMIT);
+    const region = { left: 0, top: 0, width: 224, height: 224 };
+    expect(await decodeJpegResized(bytes, header, LIMIT, 224, 336, 'bicubic', region)).toEqual({ declined: 'rotated by its EXIF orientation' });
+  });
+
+  it('refuses tables that would read outside the image, before decoding', async () => {
+    const bytes = await jpeg(64, 48);
+    const header = await probeImage(bytes, LIMIT);
+    expect(() => addon!.decodeJpegResizedAsync(bytes, LIMIT, 1, 1, 64, 48, null, null, 10, 0, 60, 48)).toThrow(/outside the image/);
+    const wrongSize = await decodeJpegResized(bytes, { ...header, width: 65 }, LIMIT, 32, 24, 'bicubic', { left: 0, top: 0, width: 32, height: 24 });
+    expect(wrongSize).toEqual({ declined: 'size differs from the probed header' });
   });
 });
 

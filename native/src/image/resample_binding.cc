@@ -7,51 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "axis_args.h"
 #include "resample_rgb.h"
 
 namespace crossmodal {
 namespace {
-
-struct AxisArrays {
-  Napi::Int32Array first, count, weights;
-  ResampleAxis axis;
-};
-
-Napi::Int32Array int32_array(const Napi::Value& v, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw Napi::TypeError::New(v.Env(), name + " must be an Int32Array");
-  return v.As<Napi::Int32Array>();
-}
-
-size_t index_arg(const Napi::Value& v, const std::string& name) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), name + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<size_t>(d)))
-    throw Napi::RangeError::New(v.Env(), name + " must be a non-negative integer");
-  return static_cast<size_t>(d);
-}
-
-// Parses { first, count, weights, taps } and checks every output position in
-// [from, to) reads taps inside [0, in_size).
-std::unique_ptr<AxisArrays> axis_arg(const Napi::Value& v, const std::string& name, size_t in_size, size_t from, size_t to) {
-  if (v.IsNull() || v.IsUndefined()) return nullptr;
-  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), name + " must be an object or null");
-  auto o = v.As<Napi::Object>();
-  auto a = std::make_unique<AxisArrays>(AxisArrays{int32_array(o.Get("first"), name + ".first"),
-                                                   int32_array(o.Get("count"), name + ".count"),
-                                                   int32_array(o.Get("weights"), name + ".weights"),
-                                                   {}});
-  const size_t taps = index_arg(o.Get("taps"), name + ".taps");
-  if (a->first.ElementLength() < to || a->count.ElementLength() < to || a->weights.ElementLength() < to * taps)
-    throw Napi::RangeError::New(v.Env(), name + " tables are shorter than the output");
-  for (size_t i = from; i < to; ++i) {
-    const int32_t f = a->first[i], c = a->count[i];
-    if (f < 0 || c < 0 || static_cast<size_t>(c) > taps || static_cast<size_t>(f) + static_cast<size_t>(c) > in_size)
-      throw Napi::RangeError::New(v.Env(), name + " reads outside the source image");
-  }
-  a->axis = {a->first.Data(), a->count.Data(), a->weights.Data(), taps};
-  return a;
-}
 
 struct ResampleJob {
   Napi::Uint8Array src;

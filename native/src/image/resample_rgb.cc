@@ -33,29 +33,32 @@ int32_t weighted_sum(const int32_t* values, const int32_t* weights, int32_t n) {
 }
 
 CROSSMODAL_CLONES
+void horizontal_row(const uint8_t* row, size_t width, const ResampleAxis& axis, size_t col_start, size_t out_width,
+                    int32_t* planes, uint8_t* o) {
+  int32_t* r = planes;
+  int32_t* g = r + width;
+  int32_t* b = g + width;
+  for (size_t x = 0; x < width; ++x) {
+    r[x] = row[3 * x];
+    g[x] = row[3 * x + 1];
+    b[x] = row[3 * x + 2];
+  }
+  for (size_t xx = col_start; xx < col_start + out_width; ++xx, o += 3) {
+    const int32_t first = axis.first[xx];
+    const int32_t n = axis.count[xx];
+    const int32_t* w = axis.weights + xx * axis.taps;
+    o[0] = clip8(weighted_sum(r + first, w, n));
+    o[1] = clip8(weighted_sum(g + first, w, n));
+    o[2] = clip8(weighted_sum(b + first, w, n));
+  }
+}
+
 void horizontal_rows(const uint8_t* src, size_t width, size_t row_begin, size_t row_end, const ResampleAxis& axis,
                      size_t col_start, size_t out_width, uint8_t* out) {
   std::vector<int32_t> planes(3 * width);
-  int32_t* r = planes.data();
-  int32_t* g = r + width;
-  int32_t* b = g + width;
-  for (size_t y = row_begin; y < row_end; ++y) {
-    const uint8_t* row = src + y * width * 3;
-    for (size_t x = 0; x < width; ++x) {
-      r[x] = row[3 * x];
-      g[x] = row[3 * x + 1];
-      b[x] = row[3 * x + 2];
-    }
-    uint8_t* o = out + (y - row_begin) * out_width * 3;
-    for (size_t xx = col_start; xx < col_start + out_width; ++xx, o += 3) {
-      const int32_t first = axis.first[xx];
-      const int32_t n = axis.count[xx];
-      const int32_t* w = axis.weights + xx * axis.taps;
-      o[0] = clip8(weighted_sum(r + first, w, n));
-      o[1] = clip8(weighted_sum(g + first, w, n));
-      o[2] = clip8(weighted_sum(b + first, w, n));
-    }
-  }
+  for (size_t y = row_begin; y < row_end; ++y)
+    horizontal_row(src + y * width * 3, width, axis, col_start, out_width, planes.data(),
+                   out + (y - row_begin) * out_width * 3);
 }
 
 CROSSMODAL_CLONES
@@ -93,6 +96,28 @@ void split_rows(size_t begin, size_t end, unsigned threads, Fn&& fn) {
 
 }  // namespace
 
+void resample_row_horizontal(const uint8_t* row, size_t width, const ResampleAxis& axis, size_t col_start,
+                             size_t out_width, int32_t* planes, uint8_t* out) {
+  horizontal_row(row, width, axis, col_start, out_width, planes, out);
+}
+
+void resample_vertical(const uint8_t* in, size_t row_bytes, size_t input_first_row, const ResampleAxis& axis,
+                       size_t row_begin, size_t row_end, unsigned threads, uint8_t* out) {
+  split_rows(row_begin, row_end, threads, [&](size_t b, size_t e) {
+    vertical_rows(in, row_bytes, 0, row_bytes, input_first_row, axis, b, e, out + (b - row_begin) * row_bytes);
+  });
+}
+
+void resample_source_rows(const ResampleAxis& vertical, size_t top, size_t height, size_t& first, size_t& end) {
+  if (height == 0) {
+    first = end = top;
+    return;
+  }
+  const size_t last = top + height - 1;
+  first = static_cast<size_t>(vertical.first[top]);
+  end = static_cast<size_t>(vertical.first[last] + vertical.count[last]);
+}
+
 void resample_rgb(const uint8_t* src, size_t width, size_t height, const ResampleAxis* horizontal,
                   const ResampleAxis* vertical, RgbRegion region, unsigned threads, uint8_t* out) {
   const size_t row_bytes = region.width * 3;
@@ -109,11 +134,7 @@ void resample_rgb(const uint8_t* src, size_t width, size_t height, const Resampl
   }
   // Source rows that the requested output rows read.
   size_t row_start = region.top, row_end = region.top + region.height;
-  if (vertical && region.height > 0) {
-    const size_t last = region.top + region.height - 1;
-    row_start = static_cast<size_t>(vertical->first[region.top]);
-    row_end = static_cast<size_t>(vertical->first[last] + vertical->count[last]);
-  }
+  if (vertical) resample_source_rows(*vertical, region.top, region.height, row_start, row_end);
   uint8_t* rows_out = out;
   std::vector<uint8_t> intermediate;
   if (vertical) {
@@ -124,9 +145,7 @@ void resample_rgb(const uint8_t* src, size_t width, size_t height, const Resampl
     horizontal_rows(src, width, b, e, *horizontal, region.left, region.width, rows_out + (b - row_start) * row_bytes);
   });
   if (!vertical) return;
-  split_rows(region.top, region.top + region.height, threads, [&](size_t b, size_t e) {
-    vertical_rows(intermediate.data(), row_bytes, 0, row_bytes, row_start, *vertical, b, e, out + (b - region.top) * row_bytes);
-  });
+  resample_vertical(intermediate.data(), row_bytes, row_start, *vertical, region.top, region.top + region.height, threads, out);
   (void)height;
 }
 

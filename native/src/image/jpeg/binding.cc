@@ -1,10 +1,15 @@
-// Node-API entry point of the JPEG decoder: decodeJpegRgbAsync(bytes,
-// maxPixels, orientation, threads) resolves to { data, width, height }, or to
-// { declined: reason } for a file the fast decoder leaves to libjpeg.
+// Node-API entry points of the JPEG decoder. Both resolve to
+// { data, width, height }, or to { declined: reason } for a file the fast
+// decoder leaves to libjpeg:
+//   decodeJpegRgbAsync(bytes, maxPixels, orientation, threads)
+//   decodeJpegResizedAsync(bytes, maxPixels, orientation, threads, width, height,
+//                          horizontal|null, vertical|null, left, top, regionWidth, regionHeight)
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
+#include "../axis_args.h"
 #include "decoder.h"
 
 namespace crossmodal {
@@ -66,14 +71,104 @@ class DecodeWorker : public Napi::AsyncWorker {
   jpeg::RgbImage image_;
 };
 
-Napi::Value DecodeJpegRgbAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// The arguments both entry points start with.
+struct DecodeArgs {
+  Napi::Uint8Array bytes;
+  size_t max_pixels;
+  int orientation;
+  unsigned threads;
+};
+
+DecodeArgs decode_args(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(env, "bytes must be a Uint8Array");
-  const auto max_pixels = static_cast<size_t>(number_arg(info[1], "maxPixels", 1, 9007199254740991.0));
-  const auto orientation = static_cast<int>(number_arg(info[2], "orientation", 1, 8));
-  const auto threads = static_cast<unsigned>(number_arg(info[3], "threads", 1, 1024));
-  auto* worker = new DecodeWorker(env, info[0].As<Napi::Uint8Array>(), max_pixels, orientation, threads);
+    throw Napi::TypeError::New(info.Env(), "bytes must be a Uint8Array");
+  return {info[0].As<Napi::Uint8Array>(), static_cast<size_t>(number_arg(info[1], "maxPixels", 1, 9007199254740991.0)),
+          static_cast<int>(number_arg(info[2], "orientation", 1, 8)),
+          static_cast<unsigned>(number_arg(info[3], "threads", 1, 1024))};
+}
+
+class DecodeResizedWorker : public Napi::AsyncWorker {
+ public:
+  DecodeResizedWorker(Napi::Env env, DecodeArgs args, jpeg::ResizePlan plan, std::unique_ptr<AxisArrays> horizontal,
+                      std::unique_ptr<AxisArrays> vertical)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        args_(args),
+        bytes_(args.bytes.Data()),
+        size_(args.bytes.ByteLength()),
+        plan_(plan),
+        horizontal_(std::move(horizontal)),
+        vertical_(std::move(vertical)) {
+    refs_.push_back(Napi::Persistent(args_.bytes.As<Napi::Object>()));
+    for (const auto* a : {horizontal_.get(), vertical_.get()})
+      if (a)
+        for (Napi::Value v : {Napi::Value(a->first), Napi::Value(a->count), Napi::Value(a->weights)})
+          refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    plan_.horizontal = horizontal_ ? &horizontal_->axis : nullptr;
+    plan_.vertical = vertical_ ? &vertical_->axis : nullptr;
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      out_.reset(new uint8_t[plan_.region.width * plan_.region.height * 3]);
+      declined_ = jpeg::decode_resized(bytes_, size_, args_.max_pixels, args_.orientation, args_.threads, plan_, out_.get());
+    } catch (const std::bad_alloc&) {
+      SetError("out of memory decoding the JPEG");
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object result = Napi::Object::New(env);
+    if (declined_) {
+      result.Set("declined", declined_);
+    } else {
+      const size_t length = plan_.region.width * plan_.region.height * 3;
+      result.Set("data", Napi::Buffer<uint8_t>::New(env, out_.release(), length, [](Napi::Env, uint8_t* p) { delete[] p; }));
+      result.Set("width", static_cast<double>(plan_.region.width));
+      result.Set("height", static_cast<double>(plan_.region.height));
+    }
+    deferred_.Resolve(result);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  DecodeArgs args_;
+  const uint8_t* bytes_;  // read on the worker thread, where no Napi handle may be used
+  size_t size_;
+  jpeg::ResizePlan plan_;
+  std::unique_ptr<AxisArrays> horizontal_, vertical_;
+  std::vector<Napi::ObjectReference> refs_;
+  std::unique_ptr<uint8_t[]> out_;
+  const char* declined_ = nullptr;
+};
+
+Napi::Value DecodeJpegResizedAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const DecodeArgs args = decode_args(info);
+  jpeg::ResizePlan plan{};
+  const size_t width = index_arg(info[4], "width"), height = index_arg(info[5], "height");
+  if (width == 0 || height == 0 || width > 65535 || height > 65535) throw Napi::RangeError::New(env, "width and height must be in [1, 65535]");
+  plan.width = static_cast<int>(width);
+  plan.height = static_cast<int>(height);
+  plan.region = {index_arg(info[8], "left"), index_arg(info[9], "top"), index_arg(info[10], "regionWidth"),
+                 index_arg(info[11], "regionHeight")};
+  const RgbRegion& r = plan.region;
+  auto horizontal = axis_arg(info[6], "horizontal", width, r.left, r.left + r.width);
+  auto vertical = axis_arg(info[7], "vertical", height, r.top, r.top + r.height);
+  if (!horizontal && r.left + r.width > width) throw Napi::RangeError::New(env, "region lies outside the image");
+  if (!vertical && r.top + r.height > height) throw Napi::RangeError::New(env, "region lies outside the image");
+  if (r.width * r.height > (size_t{1} << 28)) throw Napi::RangeError::New(env, "region is too large");
+  auto* worker = new DecodeResizedWorker(env, args, plan, std::move(horizontal), std::move(vertical));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value DecodeJpegRgbAsync(const Napi::CallbackInfo& info) {
+  const DecodeArgs args = decode_args(info);
+  auto* worker = new DecodeWorker(info.Env(), args.bytes, args.max_pixels, args.orientation, args.threads);
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
@@ -83,6 +178,7 @@ Napi::Value DecodeJpegRgbAsync(const Napi::CallbackInfo& info) {
 
 void register_jpeg(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeJpegRgbAsync", Napi::Function::New(env, DecodeJpegRgbAsync));
+  exports.Set("decodeJpegResizedAsync", Napi::Function::New(env, DecodeJpegResizedAsync));
 }
 
 }  // namespace crossmodal

@@ -72,11 +72,20 @@ struct Orientation {
   }
 };
 
-// Turns bands of decoded MCU rows into RGB rows of the upright image. One per thread: owns its scratch.
+// Where converted rows go: the whole upright image, or the horizontal pass of a resize.
+struct RowTarget {
+  uint8_t* image = nullptr;            // upright RGB image, or nullptr when resizing
+  const ResizePlan* resize = nullptr;  // with `rows`, the horizontal pass's output
+  uint8_t* rows = nullptr;             // intermediate rows [row_start, row_end) of the upright image
+  int row_start = 0, row_end = 0;
+};
+
+// Turns bands of decoded MCU rows into RGB rows and hands them to the target. One per thread:
+// owns its scratch.
 class BandConverter {
  public:
-  BandConverter(const Frame& f, const EntropyDecoder& d, int mcu_rows_per_band, Orientation orientation, uint8_t* rgb)
-      : f_(f), d_(d), orientation_(orientation), rgb_(rgb), idct_(active_idct()) {
+  BandConverter(const Frame& f, const EntropyDecoder& d, int mcu_rows_per_band, Orientation orientation, RowTarget target)
+      : f_(f), d_(d), orientation_(orientation), target_(target), idct_(active_idct()) {
     for (int c = 0; c < f.ncomp; ++c) {
       const Component& comp = f.comp[c];
       // A band's rows plus a context block row above and below.
@@ -85,24 +94,42 @@ class BandConverter {
       full_[c].resize(static_cast<size_t>(f.width) + 16);
     }
     colsum_.resize(static_cast<size_t>(f.width));
-    if (orientation.value != 1) band_.resize(static_cast<size_t>(mcu_rows_per_band) * 8 * f.max_v * f.width * 3);
+    const size_t row_bytes = static_cast<size_t>(f.width) * 3;
+    if (target.resize) {
+      row_.resize(row_bytes);
+      if (flips_x()) mirrored_.resize(row_bytes);
+      if (target.resize->horizontal) resample_planes_.resize(row_bytes);
+    } else if (orientation.value != 1) {
+      row_.resize(static_cast<size_t>(mcu_rows_per_band) * 8 * f.max_v * row_bytes);
+    }
   }
 
   // Stored rows [y0, y1), which lie in MCU rows that are decoded, with one more below.
   void convert(int y0, int y1) {
+    if (target_.resize) {
+      // Only the rows the resize reads.
+      const int lo = flips_y() ? f_.height - target_.row_end : target_.row_start;
+      const int hi = flips_y() ? f_.height - target_.row_start : target_.row_end;
+      y0 = std::max(y0, lo);
+      y1 = std::min(y1, hi);
+      if (y0 >= y1) return;
+    }
     int first_block_row[3] = {};
     for (int c = 0; c < f_.ncomp; ++c) first_block_row[c] = transform_rows(c, y0, y1);
-    const bool upright = orientation_.value == 1;
+    const size_t row_bytes = static_cast<size_t>(f_.width) * 3;
     for (int y = y0; y < y1; ++y) {
-      uint8_t* out = (upright ? rgb_ + static_cast<size_t>(y) * f_.width * 3 : band_.data() + static_cast<size_t>(y - y0) * f_.width * 3);
+      uint8_t* out = target_.resize                ? row_.data()
+                     : orientation_.value == 1 ? target_.image + static_cast<size_t>(y) * row_bytes
+                                               : row_.data() + static_cast<size_t>(y - y0) * row_bytes;
       const uint8_t* rows[3];
       for (int c = 0; c < f_.ncomp; ++c) rows[c] = full_row(c, y, first_block_row[c]);
       if (f_.ncomp == 1)
         grey_to_rgb(rows[0], f_.width, out);
       else
         ycc_to_rgb(rows[0], rows[1], rows[2], f_.width, out);
+      if (target_.resize) resize_row(y, out);
     }
-    if (!upright) place(y0, y1);
+    if (!target_.resize && orientation_.value != 1) place(y0, y1);
   }
 
  private:
@@ -116,11 +143,11 @@ class BandConverter {
     for (int x0 = 0; x0 < f_.width; x0 += kTile) {
       const int x1 = std::min(f_.width, x0 + kTile);
       for (int y = y0; y < y1; ++y) {
-        const uint8_t* in = band_.data() + (static_cast<size_t>(y - y0) * f_.width + x0) * 3;
+        const uint8_t* in = row_.data() + (static_cast<size_t>(y - y0) * f_.width + x0) * 3;
         for (int x = x0; x < x1; ++x, in += 3) {
           int ox, oy;
           o.map(x, y, ox, oy);
-          uint8_t* out = rgb_ + oy * out_stride + static_cast<size_t>(ox) * 3;
+          uint8_t* out = target_.image + oy * out_stride + static_cast<size_t>(ox) * 3;
           out[0] = in[0];
           out[1] = in[1];
           out[2] = in[2];
@@ -138,6 +165,26 @@ class BandConverter {
       case 7: return place_as<7>(y0, y1);
       default: return place_as<8>(y0, y1);
     }
+  }
+
+  bool flips_x() const { return orientation_.value == 2 || orientation_.value == 3; }
+  bool flips_y() const { return orientation_.value == 3 || orientation_.value == 4; }
+
+  // Stored row y, as its upright row, through the horizontal pass into the intermediate rows.
+  void resize_row(int y, const uint8_t* rgb) {
+    const ResizePlan& plan = *target_.resize;
+    const int upright_y = flips_y() ? f_.height - 1 - y : y;
+    if (flips_x()) {
+      uint8_t* m = mirrored_.data();
+      for (int x = 0; x < f_.width; ++x) std::copy_n(rgb + 3 * (f_.width - 1 - x), 3, m + 3 * x);
+      rgb = m;
+    }
+    const size_t out_bytes = plan.region.width * 3;
+    uint8_t* out = target_.rows + static_cast<size_t>(upright_y - target_.row_start) * out_bytes;
+    if (plan.horizontal)
+      resample_row_horizontal(rgb, f_.width, *plan.horizontal, plan.region.left, plan.region.width, resample_planes_.data(), out);
+    else
+      std::copy_n(rgb + plan.region.left * 3, out_bytes, out);
   }
 
   int ratio_v(int c) const { return f_.max_v / f_.comp[c].v; }
@@ -194,9 +241,11 @@ class BandConverter {
   const Frame& f_;
   const EntropyDecoder& d_;
   Orientation orientation_;
-  uint8_t* rgb_;
-  std::vector<uint8_t> band_;
+  RowTarget target_;
   IdctKernel idct_;
+  std::vector<uint8_t> row_;       // the row being resized, or a band to place in the upright image
+  std::vector<uint8_t> mirrored_;
+  std::vector<int32_t> resample_planes_;
   std::vector<uint8_t> planes_[3];
   std::vector<uint8_t> full_[3];
   std::vector<int16_t> colsum_;
@@ -204,20 +253,13 @@ class BandConverter {
 
 }  // namespace
 
-const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation_tag, unsigned threads,
-                       RgbImage& out) {
-  Frame frame;
-  if (const char* why = parse_frame(bytes, size, frame)) return why;
-  if (static_cast<size_t>(frame.width) * frame.height > max_pixels) return "over the pixel limit";
+namespace {
+
+// Entropy-decodes on the calling thread while `threads - 1` workers (and, once the entropy
+// decoder is done, the calling thread) convert bands of finished MCU rows into `target`.
+const char* run_pipeline(const Frame& frame, Orientation orientation, unsigned threads, RowTarget target) {
   EntropyDecoder decoder(frame);
   if (const char* why = decoder.start()) return why;
-
-  const Orientation orientation{orientation_tag, frame.width, frame.height};
-  RgbImage image;
-  image.width = orientation.out_width();
-  image.height = orientation.out_height();
-  image.data.reset(new uint8_t[static_cast<size_t>(frame.width) * frame.height * 3]);
-
   threads = std::max(1u, threads);
   const int bands = std::max(1, std::min(frame.mcu_rows, static_cast<int>(threads) * 6));
   const int per_band = (frame.mcu_rows + bands - 1) / bands;
@@ -225,17 +267,15 @@ const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int
   Progress progress;
   std::atomic<int> next_band{0};
   auto work = [&] {
-    BandConverter converter(frame, decoder, per_band, orientation, image.data.get());
+    BandConverter converter(frame, decoder, per_band, orientation, target);
     for (;;) {
-      const int b = next_band.fetch_add(1);
-      const int m0 = b * per_band, m1 = std::min(frame.mcu_rows, m0 + per_band);
+      const int m0 = next_band.fetch_add(1) * per_band, m1 = std::min(frame.mcu_rows, m0 + per_band);
       if (m0 >= frame.mcu_rows) return;
       // Fancy upsampling reads one chroma row of the next MCU row.
       if (!progress.wait_for(std::min(frame.mcu_rows, m1 + 1))) return;
       converter.convert(m0 * mcu_height, std::min(frame.height, m1 * mcu_height));
     }
   };
-
   std::vector<std::thread> workers;
   for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
   const char* failure = nullptr;
@@ -244,14 +284,58 @@ const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int
     if (!failure) progress.publish(row + 1);
   }
   if (!failure) failure = decoder.finish();
-  if (failure) {
+  if (failure)
     progress.fail(failure);
-  } else {
-    work();  // the entropy decoder's thread joins the pixel work
-  }
+  else
+    work();
   for (auto& w : workers) w.join();
-  if (failure) return failure;
+  return failure;
+}
+
+const char* parse_checked(const uint8_t* bytes, size_t size, size_t max_pixels, Frame& frame) {
+  if (const char* why = parse_frame(bytes, size, frame)) return why;
+  if (static_cast<size_t>(frame.width) * frame.height > max_pixels) return "over the pixel limit";
+  return nullptr;
+}
+
+}  // namespace
+
+const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation_tag, unsigned threads,
+                       RgbImage& out) {
+  Frame frame;
+  if (const char* why = parse_checked(bytes, size, max_pixels, frame)) return why;
+  const Orientation orientation{orientation_tag, frame.width, frame.height};
+  RgbImage image;
+  image.width = orientation.out_width();
+  image.height = orientation.out_height();
+  image.data.reset(new uint8_t[static_cast<size_t>(frame.width) * frame.height * 3]);
+  RowTarget target;
+  target.image = image.data.get();
+  if (const char* why = run_pipeline(frame, orientation, threads, target)) return why;
   out = std::move(image);
+  return nullptr;
+}
+
+const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation_tag, unsigned threads,
+                           const ResizePlan& plan, uint8_t* out) {
+  if (orientation_tag >= 5) return "rotated by its EXIF orientation";
+  Frame frame;
+  if (const char* why = parse_checked(bytes, size, max_pixels, frame)) return why;
+  if (frame.width != plan.width || frame.height != plan.height) return "size differs from the probed header";
+  const RgbRegion& region = plan.region;
+  size_t row_start = region.top, row_end = region.top + region.height;
+  if (plan.vertical) resample_source_rows(*plan.vertical, region.top, region.height, row_start, row_end);
+  // Without a vertical pass the horizontal pass writes the output itself.
+  std::vector<uint8_t> intermediate(plan.vertical ? (row_end - row_start) * region.width * 3 : 0);
+  RowTarget target;
+  target.resize = &plan;
+  target.rows = plan.vertical ? intermediate.data() : out;
+  target.row_start = static_cast<int>(row_start);
+  target.row_end = static_cast<int>(row_end);
+  if (const char* why = run_pipeline(frame, Orientation{orientation_tag, frame.width, frame.height}, threads, target)) return why;
+  if (plan.vertical)
+    resample_vertical(intermediate.data(), region.width * 3, row_start, *plan.vertical, region.top,
+                      region.top + region.height, std::max(1u, threads), out);
   return nullptr;
 }
 

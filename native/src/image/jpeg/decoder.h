@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "../resample_rgb.h"
+
 namespace crossmodal::jpeg {
 
 struct RgbImage {
@@ -20,5 +22,19 @@ struct RgbImage {
 // `orientation` is the EXIF orientation (1-8) to apply; images over `max_pixels` are declined.
 const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation, unsigned threads,
                        RgbImage& out);
+
+// Pillow's resize of the upright image (see resample_rgb.h), computed while decoding: each row goes
+// through the horizontal pass as soon as it is converted, so the full-size image never exists.
+struct ResizePlan {
+  int width, height;               // the image size the tables were made for; others are declined
+  const ResampleAxis* horizontal;  // nullptr: width unchanged
+  const ResampleAxis* vertical;    // nullptr: height unchanged
+  RgbRegion region;                // of the resized image, written to `out` (width * height * 3 bytes)
+};
+
+// As decode_rgb, then resample_rgb(plan) into `out`. Orientations 5-8 (which turn rows into
+// columns) are declined. The caller has checked the plan's tables against the image size.
+const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation, unsigned threads,
+                           const ResizePlan& plan, uint8_t* out);
 
 }  // namespace crossmodal::jpeg

@@ -1,0 +1,67 @@
+import { availableParallelism } from 'node:os';
+import { addon } from '../../native/addon.ts';
+import { pillowCoefficients } from './pillow-coefficients.ts';
+import type { ResampleFilter } from './pillow-coefficients.ts';
+import type { ImageHeader } from './probe.ts';
+import type { Region, RgbImage } from './resample.ts';
+
+/** Why the native decoder left a file to libvips: progressive, CMYK, damaged data, no addon... */
+export interface Declined {
+  readonly declined: string;
+}
+
+// Decoded pixels per thread; below it, another thread costs more than it saves.
+const PIXELS_PER_THREAD = 250_000;
+
+function decodeThreads(header: ImageHeader): number {
+  return Math.min(availableParallelism(), Math.max(1, Math.ceil((header.width * header.height) / PIXELS_PER_THREAD)));
+}
+
+function pixelLimit(maxPixels: number): number {
+  return Number.isFinite(maxPixels) ? maxPixels : Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * A baseline JPEG (the common camera and web case: Huffman-coded, 4:2:0, 4:2:2, 4:4:4 or grey) through
+ * the native decoder, EXIF orientation applied: libjpeg-turbo's pixels bit for bit, with its sequential
+ * entropy decoding overlapped with the inverse DCT and colour conversion on other threads. Anything
+ * else comes back `declined`, for libvips to decode.
+ */
+export async function decodeJpegNative(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<RgbImage | Declined> {
+  if (!addon) return { declined: 'native addon not loaded' };
+  return addon.decodeJpegRgbAsync(bytes, pixelLimit(maxPixels), header.orientation, decodeThreads(header));
+}
+
+/**
+ * `decodeJpegNative` then `resizeRgb(image, width, height, filter, region)` in one pass: each decoded
+ * row is resampled horizontally as soon as it exists, so the full-size image is never stored. The same
+ * bytes as the two steps apart. Rotated images (EXIF orientation 5-8) are declined.
+ */
+export async function decodeJpegResized(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  maxPixels: number,
+  width: number,
+  height: number,
+  filter: ResampleFilter,
+  region: Region,
+): Promise<RgbImage | Declined> {
+  if (!addon) return { declined: 'native addon not loaded' };
+  if (header.orientation >= 5) return { declined: 'rotated by its EXIF orientation' };
+  const horizontal = width !== header.width ? pillowCoefficients(header.width, width, filter) : null;
+  const vertical = height !== header.height ? pillowCoefficients(header.height, height, filter) : null;
+  return addon.decodeJpegResizedAsync(
+    bytes,
+    pixelLimit(maxPixels),
+    header.orientation,
+    decodeThreads(header),
+    header.width,
+    header.height,
+    horizontal,
+    vertical,
+    region.left,
+    region.top,
+    region.width,
+    region.height,
+  );
+}
