@@ -6,7 +6,7 @@ import type { RgbImage } from './resample.ts';
  * transformers' rescale then normalize, as a lookup per channel and byte value:
  * float32(float64(v) * factor), then (x - mean) / std with every operand and result in float32.
  */
-function channelTables(config: PreprocessConfig): Float32Array[] {
+function computeChannelTables(config: PreprocessConfig): Float32Array[] {
   const f = Math.fround;
   return [0, 1, 2].map((c) => {
     const table = new Float32Array(256);
@@ -21,6 +21,14 @@ function channelTables(config: PreprocessConfig): Float32Array[] {
   });
 }
 
+const tablesByConfig = new WeakMap<PreprocessConfig, Float32Array[]>();
+
+function channelTables(config: PreprocessConfig): Float32Array[] {
+  let tables = tablesByConfig.get(config);
+  if (!tables) tablesByConfig.set(config, (tables = computeChannelTables(config)));
+  return tables;
+}
+
 /**
  * The CHW float32 tensor (R plane, G plane, B plane) of the cropped pixels, placed per `placement`;
  * padding is pixel value 0 passed through the same rescale/normalise.
@@ -29,16 +37,22 @@ export function toChwTensor(pixels: RgbImage, placement: CropPlacement, config: 
   const { width, height } = placement.output;
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  const tables = channelTables(config);
-  const padded = pixels.width !== width || pixels.height !== height;
-  for (let c = 0; c < 3; c++) {
-    const table = tables[c] as Float32Array;
-    const base = c * plane;
-    if (padded) out.fill(table[0] as number, base, base + plane);
-    for (let y = 0; y < pixels.height; y++) {
-      let o = base + (placement.top + y) * width + placement.left;
-      let p = y * pixels.width * 3 + c;
-      for (let x = 0; x < pixels.width; x++, p += 3) out[o++] = table[pixels.data[p] as number] as number;
+  const [red, green, blue] = channelTables(config) as [Float32Array, Float32Array, Float32Array];
+  if (pixels.width !== width || pixels.height !== height) {
+    out.fill(red[0] as number, 0, plane);
+    out.fill(green[0] as number, plane, 2 * plane);
+    out.fill(blue[0] as number, 2 * plane);
+  }
+  // One array type for the hot loop, whichever kind of byte array the pixels came in.
+  const data = new Uint8Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength);
+  // One pass over the interleaved pixels, writing all three planes.
+  let p = 0;
+  for (let y = 0; y < pixels.height; y++) {
+    const rowStart = (placement.top + y) * width + placement.left;
+    for (let o = rowStart; o < rowStart + pixels.width; o++, p += 3) {
+      out[o] = red[data[p] as number] as number;
+      out[o + plane] = green[data[p + 1] as number] as number;
+      out[o + 2 * plane] = blue[data[p + 2] as number] as number;
     }
   }
   return out;

@@ -24,6 +24,8 @@ const MODEL_NAME = 'random-vit-b-32-hf';
 const modelDir = join(MODELS, MODEL_NAME);
 const BATCHES = [1, 4, 16, 64];
 const IMAGES_PER_POINT = Number(process.env.BENCH_IMAGES ?? 64);
+// Rounds of the HTTP-against-bare comparisons; each side keeps its best.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const rows: Record<string, string | number>[] = [];
 
 if (!existsSync(join(modelDir, 'onnx/vision_model.onnx'))) {
@@ -66,12 +68,20 @@ transformersEnv.localModelPath = `${MODELS}/`;
 const processor = await AutoProcessor.from_pretrained(MODEL_NAME);
 const transformersPreprocess = async (bytes: Uint8Array) => processor(await RawImage.fromBlob(new Blob([bytes])));
 const preprocessMs: Record<string, number> = {};
-for (const [name, bytes, repeats] of [['640x480', small, 20], ['4000x3000', large, 4]] as const) {
-  const ours = (await bestSeconds(repeats, () => clip.preprocess(bytes))) * 1000;
-  const theirs = (await bestSeconds(repeats, () => transformersPreprocess(bytes))) * 1000;
+// Interleaved round by round, best of each: a burst of load on this shared machine then hits all three alike.
+for (const [name, bytes, rounds] of [['640x480', small, 30], ['4000x3000', large, 10]] as const) {
+  const best = { ours: Infinity, theirs: Infinity, fast: Infinity };
+  const time = async (key: keyof typeof best, run: () => Promise<unknown>) => {
+    best[key] = Math.min(best[key], (await bestSeconds(1, run)) * 1000);
+  };
+  for (let round = 0; round < rounds; round++) {
+    await time('ours', () => clip.preprocess(bytes));
+    await time('theirs', () => transformersPreprocess(bytes));
+    await time('fast', () => clip.preprocess(bytes, 'fast'));
+  }
+  const { ours, theirs, fast } = best;
   preprocessMs[name] = theirs / ours;
   rows.push({ section: 'preprocess', what: `${name} JPEG → 3×224×224`, batch: 1, ours: `${ours.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / ours });
-  const fast = (await bestSeconds(repeats, () => clip.preprocess(bytes, 'fast'))) * 1000;
   const agreement = cosine(await clip.preprocess(bytes), await clip.preprocess(bytes, 'fast'));
   rows.push({ section: 'preprocess', what: `${name}, decode 'fast' (cosine ${agreement.toFixed(5)} to exact)`, batch: 1, ours: `${fast.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / fast });
 }
@@ -129,9 +139,15 @@ try {
       for (let i = 0; i < batch; i++) form.append(`f${i}`, new Blob([images[i % images.length]!]), 'p.jpg');
       return fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: form, headers: { accept: 'application/octet-stream' } });
     };
-    const bare = await bareImagesPerSecond(batch);
-    const http = await httpPerSecond(sendImages(thumbnails), batch, IMAGES_PER_POINT);
-    const httpPhotos = await httpPerSecond(sendImages(photos), batch, IMAGES_PER_POINT);
+    // Interleaved rounds, best of each, as everywhere in this file.
+    let bare = 0;
+    let http = 0;
+    let httpPhotos = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      bare = Math.max(bare, await bareImagesPerSecond(batch));
+      http = Math.max(http, await httpPerSecond(sendImages(thumbnails), batch, IMAGES_PER_POINT));
+      httpPhotos = Math.max(httpPhotos, await httpPerSecond(sendImages(photos), batch, IMAGES_PER_POINT));
+    }
     httpRatios.images[batch] = http / bare;
     rows.push({ section: 'images/s', what: 'HTTP, 224×224 JPEGs vs bare run', batch, ours: http, reference: bare, ratio: http / bare });
     rows.push({ section: 'images/s', what: 'HTTP, 640×480 JPEGs (preprocessing shares the cores) vs bare run', batch, ours: httpPhotos, reference: bare, ratio: httpPhotos / bare });
@@ -140,8 +156,12 @@ try {
     const body = JSON.stringify({ texts: texts(batch) });
     const sendTexts = () =>
       fetch(`${embedder.url}/v1/embed/text`, { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/octet-stream' } });
-    const bare = await bareTextsPerSecond(batch);
-    const http = await httpPerSecond(sendTexts, batch, IMAGES_PER_POINT * 4);
+    let bare = 0;
+    let http = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      bare = Math.max(bare, await bareTextsPerSecond(batch));
+      http = Math.max(http, await httpPerSecond(sendTexts, batch, IMAGES_PER_POINT * 4));
+    }
     httpRatios.texts[batch] = http / bare;
     rows.push({ section: 'texts/s', what: 'HTTP (tokenizing included) vs bare run', batch, ours: http, reference: bare, ratio: http / bare });
   }
