@@ -10,8 +10,9 @@ export interface Declined {
   readonly declined: string;
 }
 
-// Decoded pixels per thread; below it, another thread costs more than it saves.
-const PIXELS_PER_THREAD = 250_000;
+// Decoded pixels per thread. Below a megapixel one thread is best: a batch already decodes its
+// images concurrently, and extra threads would only preempt inference on a busy machine.
+const PIXELS_PER_THREAD = 1_000_000;
 
 function decodeThreads(header: ImageHeader): number {
   return Math.min(availableParallelism(), Math.max(1, Math.ceil((header.width * header.height) / PIXELS_PER_THREAD)));
