@@ -33,16 +33,8 @@ int32_t weighted_sum(const int32_t* values, const int32_t* weights, int32_t n) {
 }
 
 CROSSMODAL_CLONES
-void horizontal_row(const uint8_t* row, size_t width, const ResampleAxis& axis, size_t col_start, size_t out_width,
-                    int32_t* planes, uint8_t* o) {
-  int32_t* r = planes;
-  int32_t* g = r + width;
-  int32_t* b = g + width;
-  for (size_t x = 0; x < width; ++x) {
-    r[x] = row[3 * x];
-    g[x] = row[3 * x + 1];
-    b[x] = row[3 * x + 2];
-  }
+void horizontal_from_planes(const int32_t* r, const int32_t* g, const int32_t* b, const ResampleAxis& axis,
+                            size_t col_start, size_t out_width, uint8_t* o) {
   for (size_t xx = col_start; xx < col_start + out_width; ++xx, o += 3) {
     const int32_t first = axis.first[xx];
     const int32_t n = axis.count[xx];
@@ -51,6 +43,24 @@ void horizontal_row(const uint8_t* row, size_t width, const ResampleAxis& axis, 
     o[1] = clip8(weighted_sum(g + first, w, n));
     o[2] = clip8(weighted_sum(b + first, w, n));
   }
+}
+
+// One interleaved row: split the columns the pass reads into int32 planes so that every tap
+// sum is a contiguous multiply-add the compiler vectorises (integer sums reassociate exactly).
+CROSSMODAL_CLONES
+void horizontal_row(const uint8_t* row, size_t width, const ResampleAxis& axis, size_t col_start, size_t out_width,
+                    int32_t* planes, uint8_t* o) {
+  int32_t* r = planes;
+  int32_t* g = r + width;
+  int32_t* b = g + width;
+  size_t begin = 0, end = 0;
+  resample_source_range(axis, col_start, out_width, begin, end);
+  for (size_t x = begin; x < end; ++x) {
+    r[x] = row[3 * x];
+    g[x] = row[3 * x + 1];
+    b[x] = row[3 * x + 2];
+  }
+  horizontal_from_planes(r, g, b, axis, col_start, out_width, o);
 }
 
 void horizontal_rows(const uint8_t* src, size_t width, size_t row_begin, size_t row_end, const ResampleAxis& axis,
@@ -96,9 +106,9 @@ void split_rows(size_t begin, size_t end, unsigned threads, Fn&& fn) {
 
 }  // namespace
 
-void resample_row_horizontal(const uint8_t* row, size_t width, const ResampleAxis& axis, size_t col_start,
-                             size_t out_width, int32_t* planes, uint8_t* out) {
-  horizontal_row(row, width, axis, col_start, out_width, planes, out);
+void resample_planes_horizontal(const int32_t* r, const int32_t* g, const int32_t* b, const ResampleAxis& axis,
+                                size_t col_start, size_t out_width, uint8_t* out) {
+  horizontal_from_planes(r, g, b, axis, col_start, out_width, out);
 }
 
 void resample_vertical(const uint8_t* in, size_t row_bytes, size_t input_first_row, const ResampleAxis& axis,
@@ -108,14 +118,14 @@ void resample_vertical(const uint8_t* in, size_t row_bytes, size_t input_first_r
   });
 }
 
-void resample_source_rows(const ResampleAxis& vertical, size_t top, size_t height, size_t& first, size_t& end) {
-  if (height == 0) {
-    first = end = top;
+void resample_source_range(const ResampleAxis& axis, size_t begin, size_t count, size_t& first, size_t& end) {
+  if (count == 0) {
+    first = end = 0;
     return;
   }
-  const size_t last = top + height - 1;
-  first = static_cast<size_t>(vertical.first[top]);
-  end = static_cast<size_t>(vertical.first[last] + vertical.count[last]);
+  const size_t last = begin + count - 1;
+  first = static_cast<size_t>(axis.first[begin]);
+  end = static_cast<size_t>(axis.first[last] + axis.count[last]);
 }
 
 void resample_rgb(const uint8_t* src, size_t width, size_t height, const ResampleAxis* horizontal,
@@ -134,7 +144,7 @@ void resample_rgb(const uint8_t* src, size_t width, size_t height, const Resampl
   }
   // Source rows that the requested output rows read.
   size_t row_start = region.top, row_end = region.top + region.height;
-  if (vertical) resample_source_rows(*vertical, region.top, region.height, row_start, row_end);
+  if (vertical) resample_source_range(*vertical, region.top, region.height, row_start, row_end);
   uint8_t* rows_out = out;
   std::vector<uint8_t> intermediate;
   if (vertical) {

@@ -21,18 +21,19 @@ struct RgbRegion {
   size_t left, top, width, height;  // in the resized image's coordinates
 };
 
-// Pillow's horizontal pass over one RGB row of `width` pixels: output columns
-// [col_start, col_start + out_width) into `out`. `planes` is scratch of 3 * width ints.
-void resample_row_horizontal(const uint8_t* row, size_t width, const ResampleAxis& axis, size_t col_start,
-                             size_t out_width, int32_t* planes, uint8_t* out);
+// Pillow's horizontal pass over one row held as R, G and B planes of int32 (indexed
+// by source column; only the columns the outputs read need be set): output columns
+// [col_start, col_start + out_width) into `out`, interleaved.
+void resample_planes_horizontal(const int32_t* r, const int32_t* g, const int32_t* b, const ResampleAxis& axis,
+                                size_t col_start, size_t out_width, uint8_t* out);
 
 // Pillow's vertical pass: output rows [row_begin, row_end) of `row_bytes` each, from
 // `in`, whose first row is source row `input_first_row`; split over `threads`.
 void resample_vertical(const uint8_t* in, size_t row_bytes, size_t input_first_row, const ResampleAxis& axis,
                        size_t row_begin, size_t row_end, unsigned threads, uint8_t* out);
 
-// Source rows [first, end) that output rows [top, top + height) of `vertical` read.
-void resample_source_rows(const ResampleAxis& vertical, size_t top, size_t height, size_t& first, size_t& end);
+// Source positions [first, end) that outputs [begin, begin + count) of `axis` read.
+void resample_source_range(const ResampleAxis& axis, size_t begin, size_t count, size_t& first, size_t& end);
 
 // Resizes `src` (width x height RGB) with the given axes (nullptr: that axis
 // keeps its size) and writes only `region` of the result to `out`

@@ -78,6 +78,7 @@ struct RowTarget {
   const ResizePlan* resize = nullptr;  // with `rows`, the horizontal pass's output
   uint8_t* rows = nullptr;             // intermediate rows [row_start, row_end) of the upright image
   int row_start = 0, row_end = 0;
+  int column_start = 0, column_end = 0;  // the stored columns anything reads
 };
 
 // Turns bands of decoded MCU rows into RGB rows and hands them to the target. One per thread:
@@ -96,9 +97,8 @@ class BandConverter {
     colsum_.resize(static_cast<size_t>(f.width));
     const size_t row_bytes = static_cast<size_t>(f.width) * 3;
     if (target.resize) {
-      row_.resize(row_bytes);
-      if (flips_x()) mirrored_.resize(row_bytes);
-      if (target.resize->horizontal) resample_planes_.resize(row_bytes);
+      rgb_planes_.resize(row_bytes);
+      if (flips_x()) stored_planes_.resize(row_bytes);
     } else if (orientation.value != 1) {
       row_.resize(static_cast<size_t>(mcu_rows_per_band) * 8 * f.max_v * row_bytes);
     }
@@ -117,17 +117,20 @@ class BandConverter {
     int first_block_row[3] = {};
     for (int c = 0; c < f_.ncomp; ++c) first_block_row[c] = transform_rows(c, y0, y1);
     const size_t row_bytes = static_cast<size_t>(f_.width) * 3;
+    const int x0 = target_.column_start, x1 = target_.column_end;
     for (int y = y0; y < y1; ++y) {
-      uint8_t* out = target_.resize                ? row_.data()
-                     : orientation_.value == 1 ? target_.image + static_cast<size_t>(y) * row_bytes
-                                               : row_.data() + static_cast<size_t>(y - y0) * row_bytes;
       const uint8_t* rows[3];
       for (int c = 0; c < f_.ncomp; ++c) rows[c] = full_row(c, y, first_block_row[c]);
+      if (target_.resize) {
+        resize_row(y, rows);
+        continue;
+      }
+      uint8_t* out = orientation_.value == 1 ? target_.image + static_cast<size_t>(y) * row_bytes
+                                             : row_.data() + static_cast<size_t>(y - y0) * row_bytes;
       if (f_.ncomp == 1)
-        grey_to_rgb(rows[0], f_.width, out);
+        grey_to_rgb(rows[0], x0, x1, out);
       else
-        ycc_to_rgb(rows[0], rows[1], rows[2], f_.width, out);
-      if (target_.resize) resize_row(y, out);
+        ycc_to_rgb(rows[0], rows[1], rows[2], x0, x1, out);
     }
     if (!target_.resize && orientation_.value != 1) place(y0, y1);
   }
@@ -171,20 +174,33 @@ class BandConverter {
   bool flips_y() const { return orientation_.value == 3 || orientation_.value == 4; }
 
   // Stored row y, as its upright row, through the horizontal pass into the intermediate rows.
-  void resize_row(int y, const uint8_t* rgb) {
+  void resize_row(int y, const uint8_t* const* rows) {
     const ResizePlan& plan = *target_.resize;
-    const int upright_y = flips_y() ? f_.height - 1 - y : y;
-    if (flips_x()) {
-      uint8_t* m = mirrored_.data();
-      for (int x = 0; x < f_.width; ++x) std::copy_n(rgb + 3 * (f_.width - 1 - x), 3, m + 3 * x);
-      rgb = m;
-    }
-    const size_t out_bytes = plan.region.width * 3;
-    uint8_t* out = target_.rows + static_cast<size_t>(upright_y - target_.row_start) * out_bytes;
-    if (plan.horizontal)
-      resample_row_horizontal(rgb, f_.width, *plan.horizontal, plan.region.left, plan.region.width, resample_planes_.data(), out);
+    const int w = f_.width, x0 = target_.column_start, x1 = target_.column_end;
+    int32_t* planes = flips_x() ? stored_planes_.data() : rgb_planes_.data();
+    if (f_.ncomp == 1)
+      grey_to_planes(rows[0], x0, x1, planes, planes + w, planes + 2 * w);
     else
-      std::copy_n(rgb + plan.region.left * 3, out_bytes, out);
+      ycc_to_planes(rows[0], rows[1], rows[2], x0, x1, planes, planes + w, planes + 2 * w);
+    int32_t* r = rgb_planes_.data();
+    int32_t* g = r + w;
+    int32_t* b = g + w;
+    if (flips_x()) {
+      for (int k = 0; k < 3; ++k)
+        for (int x = x0; x < x1; ++x) r[k * w + (w - 1 - x)] = planes[k * w + x];
+    }
+    const int upright_y = flips_y() ? f_.height - 1 - y : y;
+    uint8_t* out = target_.rows + static_cast<size_t>(upright_y - target_.row_start) * plan.region.width * 3;
+    if (plan.horizontal) {
+      resample_planes_horizontal(r, g, b, *plan.horizontal, plan.region.left, plan.region.width, out);
+    } else {
+      for (size_t i = 0; i < plan.region.width; ++i, out += 3) {
+        const size_t x = plan.region.left + i;
+        out[0] = static_cast<uint8_t>(r[x]);
+        out[1] = static_cast<uint8_t>(g[x]);
+        out[2] = static_cast<uint8_t>(b[x]);
+      }
+    }
   }
 
   int ratio_v(int c) const { return f_.max_v / f_.comp[c].v; }
@@ -198,12 +214,15 @@ class BandConverter {
     const int lo = std::max(0, y0 / rv - (rv - 1));
     const int hi = std::min(comp.height - 1, (y1 - 1) / rv + (rv - 1));
     const int br_lo = lo / 8, br_hi = hi / 8;
-    const int used_blocks = (comp.width + 7) / 8;
+    // The component's columns that the window reads, with the fancy upsampler's neighbours.
+    const int rh = ratio_h(c);
+    const int first_column = std::max(0, target_.column_start / rh - (rh - 1));
+    const int last_column = std::min(comp.width - 1, (target_.column_end - 1) / rh + (rh - 1));
     const size_t stride = static_cast<size_t>(comp.blocks_w) * 8;
     const CoefficientGrid& grid = d_.grid(c);
     for (int by = br_lo; by <= br_hi; ++by) {
       uint8_t* row = planes_[c].data() + static_cast<size_t>(by - br_lo) * 8 * stride;
-      for (int bx = 0; bx < used_blocks; ++bx) {
+      for (int bx = first_column / 8; bx <= last_column / 8; ++bx) {
         const int16_t* block = grid.block(bx, by, comp.blocks_w);
         uint8_t* out = row + bx * 8;
         if (grid.has_ac[static_cast<size_t>(by) * comp.blocks_w + bx]) {
@@ -228,12 +247,13 @@ class BandConverter {
     if (rh == 1 && rv == 1) return plane_row(c, y, first_block_row);
     uint8_t* out = full_[c].data();
     const int n = f_.comp[c].width;
+    const int c0 = target_.column_start / 2, c1 = (target_.column_end - 1) / 2 + 1;
     if (rv == 1) {
-      upsample_h2v1(plane_row(c, y, first_block_row), n, out);
+      upsample_h2v1(plane_row(c, y, first_block_row), n, c0, c1, out);
     } else {
       const int r = y >> 1;
-      upsample_h2v2(plane_row(c, r, first_block_row), plane_row(c, (y & 1) ? r + 1 : r - 1, first_block_row), n,
-                    colsum_.data(), out);
+      upsample_h2v2(plane_row(c, r, first_block_row), plane_row(c, (y & 1) ? r + 1 : r - 1, first_block_row), n, c0,
+                    c1, colsum_.data(), out);
     }
     return out;
   }
@@ -243,9 +263,9 @@ class BandConverter {
   Orientation orientation_;
   RowTarget target_;
   IdctKernel idct_;
-  std::vector<uint8_t> row_;       // the row being resized, or a band to place in the upright image
-  std::vector<uint8_t> mirrored_;
-  std::vector<int32_t> resample_planes_;
+  std::vector<uint8_t> row_;            // a band to place in the upright image
+  std::vector<int32_t> rgb_planes_;     // R, G, B planes of the upright row being resized
+  std::vector<int32_t> stored_planes_;  // the same in stored order, when mirrored
   std::vector<uint8_t> planes_[3];
   std::vector<uint8_t> full_[3];
   std::vector<int16_t> colsum_;
@@ -311,6 +331,7 @@ const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int
   image.data.reset(new uint8_t[static_cast<size_t>(frame.width) * frame.height * 3]);
   RowTarget target;
   target.image = image.data.get();
+  target.column_end = frame.width;
   if (const char* why = run_pipeline(frame, orientation, threads, target)) return why;
   out = std::move(image);
   return nullptr;
@@ -324,7 +345,10 @@ const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels,
   if (frame.width != plan.width || frame.height != plan.height) return "size differs from the probed header";
   const RgbRegion& region = plan.region;
   size_t row_start = region.top, row_end = region.top + region.height;
-  if (plan.vertical) resample_source_rows(*plan.vertical, region.top, region.height, row_start, row_end);
+  if (plan.vertical) resample_source_range(*plan.vertical, region.top, region.height, row_start, row_end);
+  size_t column_start = region.left, column_end = region.left + region.width;
+  if (plan.horizontal) resample_source_range(*plan.horizontal, region.left, region.width, column_start, column_end);
+  if (column_end <= column_start || row_end <= row_start) return "empty region";
   // Without a vertical pass the horizontal pass writes the output itself.
   std::vector<uint8_t> intermediate(plan.vertical ? (row_end - row_start) * region.width * 3 : 0);
   RowTarget target;
@@ -332,6 +356,9 @@ const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels,
   target.rows = plan.vertical ? intermediate.data() : out;
   target.row_start = static_cast<int>(row_start);
   target.row_end = static_cast<int>(row_end);
+  const bool mirrored = orientation_tag == 2 || orientation_tag == 3;
+  target.column_start = static_cast<int>(mirrored ? frame.width - column_end : column_start);
+  target.column_end = static_cast<int>(mirrored ? frame.width - column_start : column_end);
   if (const char* why = run_pipeline(frame, Orientation{orientation_tag, frame.width, frame.height}, threads, target)) return why;
   if (plan.vertical)
     resample_vertical(intermediate.data(), region.width * 3, row_start, *plan.vertical, region.top,
