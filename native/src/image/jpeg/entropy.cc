@@ -1,6 +1,5 @@
 #include "entropy.h"
 
-#include <cstdlib>
 #include <cstring>
 
 namespace crossmodal::jpeg {
@@ -158,22 +157,16 @@ struct EntropyDecoder::State {
 };
 
 EntropyDecoder::EntropyDecoder(const Frame& frame) : frame_(frame), state_(std::make_unique<State>()) {
+  // Not zeroed here: every block of the grid belongs to some MCU, and decode_row clears each
+  // block just before filling it, while it is in cache, instead of in a serial pass up front.
   for (int c = 0; c < frame.ncomp; ++c) {
     const size_t blocks = static_cast<size_t>(frame.comp[c].blocks_w) * frame.comp[c].blocks_h;
-    // calloc: large grids come as fresh zero pages, no memset pass.
-    grids_[c].coef.reset(static_cast<int16_t*>(std::calloc(blocks * 64, sizeof(int16_t))));
-    grids_[c].has_ac.reset(static_cast<uint8_t*>(std::calloc(blocks, 1)));
-    if (!grids_[c].coef || !grids_[c].has_ac) throw std::bad_alloc();
+    grids_[c].coef.reset(new int16_t[blocks * 64]);
+    grids_[c].has_ac.reset(new uint8_t[blocks]);
   }
 }
 
-EntropyDecoder::~EntropyDecoder() {
-  // The grids came from calloc: hand them back to free, not delete[].
-  for (auto& g : grids_) {
-    std::free(g.coef.release());
-    std::free(g.has_ac.release());
-  }
-}
+EntropyDecoder::~EntropyDecoder() = default;
 
 const char* EntropyDecoder::start() {
   State& s = *state_;
@@ -216,6 +209,7 @@ const char* EntropyDecoder::decode_row() {
         for (int bx = 0; bx < comp.h; ++bx) {
           const int block_x = mx * comp.h + bx, block_y = my * comp.v + by;
           int16_t* block = grids_[c].block(block_x, block_y, comp.blocks_w);
+          std::memset(block, 0, 64 * sizeof(int16_t));
           r.fill();
           int t = s.decode(dct);
           if (t < 0 || t > 11) return "bad DC code";
