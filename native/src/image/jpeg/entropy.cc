@@ -86,6 +86,21 @@ struct BitReader {
   bool at_marker = false;
 
   void fill() {
+    if (bits > 56) return;
+    // Fast path: the next eight bytes hold no 0xFF (no stuffing, no marker), so take as many as fit.
+    if (!at_marker && end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      const uint64_t inverted = ~word;  // an 0xFF byte becomes a zero byte
+      if (((inverted - 0x0101010101010101ULL) & ~inverted & 0x8080808080808080ULL) == 0) {
+        const int n = (64 - bits) >> 3;
+        word = __builtin_bswap64(word) >> (64 - 8 * n);  // the first n bytes, first byte highest
+        buf |= word << (64 - bits - 8 * n);
+        p += n;
+        bits += 8 * n;
+        return;
+      }
+    }
     while (bits <= 56) {
       uint64_t byte = 0;
       if (!at_marker) {
