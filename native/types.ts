@@ -55,6 +55,8 @@ type ResampleArgs = [
   regionWidth: number,
   regionHeight: number,
   threads: number,
+  /** 1 (default), or an EXIF orientation 5-8: the axes and region are of the image it makes of `src`. */
+  orientation?: number,
 ];
 
 /** What the native JPEG decoder returns: upright RGB pixels, or why it left the file to libjpeg. */

@@ -21,6 +21,11 @@ export interface PreprocessOptions {
   readonly decode?: 'exact' | 'fast';
 }
 
+/** The image's size once its EXIF orientation is applied. */
+function uprightSize(header: ImageHeader): { width: number; height: number } {
+  return header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
+}
+
 /** The shrink-on-load factor 'fast' may use: the image stays at least twice the resize target. */
 function jpegShrink(header: ImageHeader, config: PreprocessConfig): number {
   const resize = config.resize;
@@ -44,15 +49,14 @@ export async function preprocess(
   const header = await probeImage(imageBytes, maxPixels);
   const shrink = options.decode === 'fast' ? jpegShrink(header, config) : 1;
   if (header.format === 'jpeg' && shrink === 1) {
-    const resized = resizedSize(header, config.resize);
+    const resized = resizedSize(uprightSize(header), config.resize);
     const placement = centerCropPlacement(resized, config.centerCrop);
     const pixels = await decodeJpegResized(imageBytes, header, maxPixels, resized.width, resized.height, config.resample, placement.source);
     if (!('declined' in pixels)) return toChwTensor(pixels, placement, config);
   }
   const image = shrink > 1 ? await decodeJpegShrunk(imageBytes, header, maxPixels, shrink) : await decodeRgb(imageBytes, header, maxPixels);
   // Sizes follow the full-resolution upright image, whatever resolution it was decoded at.
-  const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
-  const resized = resizedSize(shrink > 1 ? upright : image, config.resize);
+  const resized = resizedSize(shrink > 1 ? uprightSize(header) : image, config.resize);
   const placement = centerCropPlacement(resized, config.centerCrop);
   // Only the pixels that survive the crop are resampled.
   const pixels = await resizeRgbAsync(image, resized.width, resized.height, config.resample, placement.source);

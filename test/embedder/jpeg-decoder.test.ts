@@ -108,7 +108,8 @@ describe.skipIf(!addon)('decoding fused with the resize', () => {
   /** The fused decode against libvips' decode then the TypeScript Pillow resize, for one geometry. */
   async function expectFusedLikeTwoSteps(bytes: Uint8Array, shortestEdge: number, crop: number | null) {
     const header = await probeImage(bytes, LIMIT);
-    const size = resizedSize(header, { kind: 'shortestEdge', shortestEdge });
+    const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
+    const size = resizedSize(upright, { kind: 'shortestEdge', shortestEdge });
     const region = crop ? centerCropPlacement(size, { width: crop, height: crop }).source : { left: 0, top: 0, ...size };
     const fused = await decodeJpegResized(bytes, header, LIMIT, size.width, size.height, 'bicubic', region);
     if ('declined' in fused) expect.fail(`declined: ${fused.declined}`);
@@ -137,11 +138,14 @@ describe.skipIf(!addon)('decoding fused with the resize', () => {
     for (const orientation of [2, 3, 4]) await expectFusedLikeTwoSteps(await jpeg(700, 500, { orientation }), 224, 224);
   });
 
-  it('declines rotated orientations (5-8), which decodeRgb then handles', async () => {
-    const bytes = await jpeg(300, 200, { orientation: 6 });
-    const header = await probeImage(bytes, LIMIT);
-    const region = { left: 0, top: 0, width: 224, height: 224 };
-    expect(await decodeJpegResized(bytes, header, LIMIT, 224, 336, 'bicubic', region)).toEqual({ declined: 'rotated by its EXIF orientation' });
+  it('the rotating EXIF orientations (5-8), resampled down the stored columns', async () => {
+    for (const orientation of [5, 6, 7, 8]) {
+      await expectFusedLikeTwoSteps(await jpeg(700, 500, { orientation }), 224, 224);
+      await expectFusedLikeTwoSteps(await jpeg(333, 451, { orientation }), 224, 224);
+    }
+    // No horizontal pass (upright width already 224), and no crop.
+    await expectFusedLikeTwoSteps(await jpeg(300, 224, { orientation: 6 }), 224, 224);
+    await expectFusedLikeTwoSteps(await jpeg(260, 180, { orientation: 8 }), 224, null);
   });
 
   it('refuses tables that would read outside the image, before decoding', async () => {

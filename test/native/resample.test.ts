@@ -46,6 +46,35 @@ describe.skipIf(!addon)('native Pillow resampling', () => {
     expect(Buffer.from(got.data).equals(Buffer.from(resizeRgb(image, 50, 40, 'bicubic', { left: 5, top: 6, width: 10, height: 7 }).data))).toBe(true);
   });
 
+  /** The upright image EXIF `orientation` (5-8) makes of a stored one, pixel by pixel. */
+  function rotate(image: RgbImage & { data: Uint8Array }, orientation: number): RgbImage & { data: Uint8Array } {
+    const { width: w, height: h } = image;
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < h; x++) {
+        const sx = orientation === 5 || orientation === 6 ? y : w - 1 - y;
+        const sy = orientation === 5 || orientation === 8 ? x : h - 1 - x;
+        data.set(image.data.subarray((sy * w + sx) * 3, (sy * w + sx) * 3 + 3), (y * h + x) * 3);
+      }
+    return { data, width: h, height: w };
+  }
+
+  it.each([5, 6, 7, 8])('orientation %i: resampling down the stored columns gives the bytes of rotating first', async (orientation) => {
+    for (const [w, h, ow, oh, region] of [
+      [480, 640, 298, 224, { left: 37, top: 0, width: 224, height: 224 }],
+      [451, 300, 224, 336, { left: 0, top: 56, width: 224, height: 224 }],
+      [13, 17, 224, 298, { left: 0, top: 0, width: 224, height: 298 }], // upscale
+      [224, 300, 300, 224, { left: 38, top: 0, width: 224, height: 224 }], // vertical pass only
+    ] as const) {
+      const stored = randomImage(w, h, w + orientation);
+      const expected = resizeRgb(rotate(stored, orientation), ow, oh, 'bicubic', region);
+      const horizontal = ow !== h ? pillowCoefficients(h, ow, 'bicubic') : null;
+      const vertical = oh !== w ? pillowCoefficients(w, oh, 'bicubic') : null;
+      const got = await addon!.resampleRgbAsync(stored.data, w, h, horizontal, vertical, region.left, region.top, region.width, region.height, 2, orientation);
+      expect(Buffer.from(got).equals(Buffer.from(expected.data))).toBe(true);
+    }
+  });
+
   it('rejects tables or regions that would read or write outside the image', () => {
     const image = randomImage(20, 10, 2);
     const h = pillowCoefficients(20, 8, 'bicubic');
@@ -56,5 +85,8 @@ describe.skipIf(!addon)('native Pillow resampling', () => {
     expect(call(image.data, 20, 10, null, null, 15, 0, 10, 10, 1)).toThrow(/outside the image/);
     expect(call(image.data.subarray(1), 20, 10, h, null, 0, 0, 8, 10, 1)).toThrow(/width \* height \* 3/);
     expect(call(new Float32Array(600) as never, 20, 10, h, null, 0, 0, 8, 10, 1)).toThrow(TypeError);
+    expect(call(image.data, 20, 10, h, null, 0, 0, 8, 10, 1, 3)).toThrow(/orientation must be 1 or 5-8/);
+    // Rotated, the axes are checked against the upright size (10 wide): these tables are for 20.
+    expect(call(image.data, 20, 10, h, null, 0, 0, 8, 10, 1, 6)).toThrow(/reads outside the source image/);
   });
 });

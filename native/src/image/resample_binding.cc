@@ -20,29 +20,42 @@ struct ResampleJob {
   RgbRegion region;
   unsigned threads;
   Napi::Uint8Array out;
+  int orientation;  // 1, or 5-8: resize the image this EXIF orientation makes of src
 
   void run() {
-    resample_rgb(src.Data(), width, height, horizontal ? &horizontal->axis : nullptr, vertical ? &vertical->axis : nullptr,
-                 region, threads, out.Data());
+    const ResampleAxis* h = horizontal ? &horizontal->axis : nullptr;
+    const ResampleAxis* v = vertical ? &vertical->axis : nullptr;
+    if (orientation == 1)
+      resample_rgb(src.Data(), width, height, h, v, region, threads, out.Data());
+    else
+      resample_rgb_transposed(src.Data(), width, height, orientation, h, v, region, threads, out.Data());
   }
 };
 
-// (src, width, height, horizontal|null, vertical|null, left, top, regionWidth, regionHeight, threads)
+// (src, width, height, horizontal|null, vertical|null, left, top, regionWidth, regionHeight, threads, orientation?)
 ResampleJob parse(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     throw Napi::TypeError::New(env, "src must be a Uint8Array");
   ResampleJob job{info[0].As<Napi::Uint8Array>(), index_arg(info[1], "width"), index_arg(info[2], "height"), nullptr, nullptr,
                   {index_arg(info[5], "left"), index_arg(info[6], "top"), index_arg(info[7], "regionWidth"), index_arg(info[8], "regionHeight")},
-                  static_cast<unsigned>(std::max<size_t>(1, index_arg(info[9], "threads"))), Napi::Uint8Array()};
+                  static_cast<unsigned>(std::max<size_t>(1, index_arg(info[9], "threads"))), Napi::Uint8Array(), 1};
   if (job.src.ElementLength() != job.width * job.height * 3)
     throw Napi::RangeError::New(env, "src length must be width * height * 3");
+  if (!info[10].IsUndefined()) {
+    const size_t o = index_arg(info[10], "orientation");
+    if (o != 1 && (o < 5 || o > 8)) throw Napi::RangeError::New(env, "orientation must be 1 or 5-8");
+    job.orientation = static_cast<int>(o);
+  }
+  // The axes and the region are in upright coordinates; orientations 5-8 swap the sides.
+  const size_t upright_width = job.orientation == 1 ? job.width : job.height;
+  const size_t upright_height = job.orientation == 1 ? job.height : job.width;
   const RgbRegion& r = job.region;
-  job.horizontal = axis_arg(info[3], "horizontal", job.width, r.left, r.left + r.width);
+  job.horizontal = axis_arg(info[3], "horizontal", upright_width, r.left, r.left + r.width);
   // With a vertical axis, its tables bound the rows; without, the region must lie in the source.
-  job.vertical = axis_arg(info[4], "vertical", job.height, r.top, r.top + r.height);
-  if (!job.horizontal && r.left + r.width > job.width) throw Napi::RangeError::New(env, "region lies outside the image");
-  if (!job.vertical && r.top + r.height > job.height) throw Napi::RangeError::New(env, "region lies outside the image");
+  job.vertical = axis_arg(info[4], "vertical", upright_height, r.top, r.top + r.height);
+  if (!job.horizontal && r.left + r.width > upright_width) throw Napi::RangeError::New(env, "region lies outside the image");
+  if (!job.vertical && r.top + r.height > upright_height) throw Napi::RangeError::New(env, "region lies outside the image");
   job.out = Napi::Uint8Array::New(env, r.width * r.height * 3);
   return job;
 }

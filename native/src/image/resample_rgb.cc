@@ -159,4 +159,68 @@ void resample_rgb(const uint8_t* src, size_t width, size_t height, const Resampl
   (void)height;
 }
 
+void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, int orientation,
+                             const ResampleAxis* horizontal, const ResampleAxis* vertical, RgbRegion region,
+                             unsigned threads, uint8_t* out) {
+  // Upright (x', y') is stored (column y', row x'), each counted from the far side where marked.
+  const bool reverse_x = orientation == 7 || orientation == 8;  // stored column = width - 1 - y'
+  const bool reverse_y = orientation == 6 || orientation == 7;  // stored row = height - 1 - x'
+  // Upright rows (stored columns) that the vertical pass reads, and the stored columns they are.
+  size_t row_start = region.top, row_end = region.top + region.height;
+  if (vertical) resample_source_range(*vertical, region.top, region.height, row_start, row_end);
+  const size_t rows = row_end - row_start;
+  const size_t column_first = reverse_x ? width - row_end : row_start;
+  // Pass 1, transposed: T[i] holds, for output column region.left + i of Pillow's horizontal pass,
+  // the values of upright rows [row_start, row_end), in stored column order.
+  std::vector<uint8_t> transposed(region.width * rows * 3);
+  split_rows(0, region.width, threads, [&](size_t b, size_t e) {
+    std::vector<int32_t> acc(rows * 3);
+    for (size_t i = b; i < e; ++i) {
+      const size_t xx = region.left + i;
+      uint8_t* t = transposed.data() + i * rows * 3;
+      auto stored_row = [&](size_t upright_x) {
+        const size_t y = reverse_y ? height - 1 - upright_x : upright_x;
+        return src + (y * width + column_first) * 3;
+      };
+      if (!horizontal) {
+        std::memcpy(t, stored_row(xx), rows * 3);
+        continue;
+      }
+      std::fill(acc.begin(), acc.end(), kHalf);
+      const int32_t* w = horizontal->weights + xx * horizontal->taps;
+      for (int32_t k = 0; k < horizontal->count[xx]; ++k) {
+        const uint8_t* p = stored_row(static_cast<size_t>(horizontal->first[xx] + k));
+        const int32_t weight = w[k];
+        for (size_t j = 0; j < rows * 3; ++j) acc[j] += p[j] * weight;
+      }
+      for (size_t j = 0; j < rows * 3; ++j) t[j] = clip8(acc[j]);
+    }
+  });
+  // Pass 2: Pillow's vertical pass is now along each T row; write output column i of the region.
+  // Its taps, counted from the first row T holds.
+  std::vector<int32_t> shifted_first(region.top + region.height);
+  ResampleAxis along_t{};
+  if (vertical) {
+    for (size_t yy = region.top; yy < region.top + region.height; ++yy)
+      shifted_first[yy] = vertical->first[yy] - static_cast<int32_t>(row_start);
+    along_t = {shifted_first.data(), vertical->count, vertical->weights, vertical->taps};
+  }
+  split_rows(0, region.width, threads, [&](size_t b, size_t e) {
+    std::vector<uint8_t> line(rows * 3), column(region.height * 3);
+    std::vector<int32_t> planes(rows * 3);
+    for (size_t i = b; i < e; ++i) {
+      const uint8_t* t = transposed.data() + i * rows * 3;
+      if (reverse_x) {  // back to upright order
+        for (size_t j = 0; j < rows; ++j) std::memcpy(&line[3 * j], t + 3 * (rows - 1 - j), 3);
+        t = line.data();
+      }
+      if (vertical)
+        horizontal_row(t, rows, along_t, region.top, region.height, planes.data(), column.data());
+      else
+        std::memcpy(column.data(), t + (region.top - row_start) * 3, region.height * 3);
+      for (size_t y = 0; y < region.height; ++y) std::memcpy(out + (y * region.width + i) * 3, &column[3 * y], 3);
+    }
+  });
+}
+
 }  // namespace crossmodal

@@ -41,4 +41,13 @@ void resample_source_range(const ResampleAxis& axis, size_t begin, size_t count,
 void resample_rgb(const uint8_t* src, size_t width, size_t height, const ResampleAxis* horizontal,
                   const ResampleAxis* vertical, RgbRegion region, unsigned threads, uint8_t* out);
 
+// resample_rgb of the image that EXIF `orientation` 5-8 (a transpose or rotation)
+// makes of `src` (width x height, stored orientation): the axes, the region and
+// `out` are in upright coordinates, the bytes are those of rotating first and
+// resizing then, but the full-size image is never rotated. Pillow's horizontal
+// pass runs down the stored columns, as sums of whole stored rows.
+void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, int orientation,
+                             const ResampleAxis* horizontal, const ResampleAxis* vertical, RgbRegion region,
+                             unsigned threads, uint8_t* out);
+
 }  // namespace crossmodal
