@@ -59,7 +59,7 @@ type ResampleArgs = [
   orientation?: number,
 ];
 
-/** What the native JPEG decoder returns: upright RGB pixels, or why it left the file to libjpeg. */
+/** What the native JPEG decoder returns: RGB pixels, or why it left the file to libjpeg. */
 export type JpegDecodeResult = { data: Uint8Array; width: number; height: number } | { declined: string };
 
 /** The compiled addon: a backend plus image decoding, resampling and benchmark support. */
@@ -68,9 +68,9 @@ export interface NativeAddon extends ScoringBackend {
   sequentialRead(data: Float32Array, threads: number): number;
   resampleRgb(...args: ResampleArgs): Uint8Array;
   resampleRgbAsync(...args: ResampleArgs): Promise<Uint8Array>;
-  /** Baseline JPEG to RGB with EXIF `orientation` applied, bit-identical to libjpeg-turbo (native/src/image/jpeg). */
-  decodeJpegRgbAsync(bytes: Uint8Array, maxPixels: number, orientation: number, threads: number): Promise<JpegDecodeResult>;
-  /** The same decode (EXIF orientations 1-4 only) fused with resampleRgb: only the region of the resized image is returned. */
+  /** Baseline JPEG to RGB as stored (no EXIF orientation), bit-identical to libjpeg-turbo (native/src/image/jpeg). */
+  decodeJpegRgbAsync(bytes: Uint8Array, maxPixels: number, threads: number): Promise<JpegDecodeResult>;
+  /** The same decode, EXIF orientation 1-4 applied, fused with resampleRgb: only the region of the resized image is returned. */
   decodeJpegResizedAsync(
     bytes: Uint8Array,
     maxPixels: number,

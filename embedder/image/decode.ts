@@ -2,7 +2,6 @@ import sharp from 'sharp';
 import type { OutputInfo, Sharp } from 'sharp';
 import { CorruptImageError, ImageTooLargeError } from './errors.ts';
 import { decodeGifFirstFrame } from './gif.ts';
-import { decodeJpegNative } from './jpeg-native.ts';
 import { cmykToRgb, grey16ToRgb } from './pil-convert.ts';
 import type { ImageHeader } from './probe.ts';
 import type { RgbImage } from './resample.ts';
@@ -49,15 +48,6 @@ function asUint16(data: Buffer): Uint16Array {
  */
 export async function decodeRgb(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<RgbImage> {
   if (header.format === 'gif') return decodeGifFirstFrame(bytes, maxPixels);
-  if (header.format === 'jpeg') {
-    const decoded = await decodeJpegNative(bytes, header, maxPixels);
-    if (!('declined' in decoded)) return decoded;
-  }
-  return decodeRgbWithLibvips(bytes, header, maxPixels);
-}
-
-/** `decodeRgb` without the native JPEG decoder: libvips (libjpeg-turbo for JPEG) decodes every pixel. */
-export async function decodeRgbWithLibvips(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<RgbImage> {
   return decodeWith(open(bytes, maxPixels), header, maxPixels);
 }
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { addon } from '../../native/addon.ts';
+import type { JpegDecodeResult } from '../../native/types.ts';
 import { pillowCoefficients } from './pillow-coefficients.ts';
 import type { ResampleFilter } from './pillow-coefficients.ts';
 import type { ImageHeader } from './probe.ts';
@@ -24,13 +25,13 @@ function pixelLimit(maxPixels: number): number {
 
 /**
  * A baseline JPEG (the common camera and web case: Huffman-coded, 4:2:0, 4:2:2, 4:4:4 or grey) through
- * the native decoder, EXIF orientation applied: libjpeg-turbo's pixels bit for bit, with its sequential
- * entropy decoding overlapped with the inverse DCT and colour conversion on other threads. Anything
- * else comes back `declined`, for libvips to decode.
+ * the native decoder, pixels as stored (EXIF orientation not applied): libjpeg-turbo's bit for bit, with
+ * its sequential entropy decoding overlapped with the inverse DCT and colour conversion on other
+ * threads. Anything else comes back `declined`, for libvips to decode.
  */
-export async function decodeJpegNative(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<RgbImage | Declined> {
+export async function decodeJpegNative(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<JpegDecodeResult> {
   if (!addon) return { declined: 'native addon not loaded' };
-  return addon.decodeJpegRgbAsync(bytes, pixelLimit(maxPixels), header.orientation, decodeThreads(header));
+  return addon.decodeJpegRgbAsync(bytes, pixelLimit(maxPixels), decodeThreads(header));
 }
 
 /**
@@ -54,11 +55,12 @@ export async function decodeJpegResized(
   const horizontal = width !== upright.width ? pillowCoefficients(upright.width, width, filter) : null;
   const vertical = height !== upright.height ? pillowCoefficients(upright.height, height, filter) : null;
   if (rotated) {
-    const stored = await addon.decodeJpegRgbAsync(bytes, pixelLimit(maxPixels), 1, decodeThreads(header));
+    const stored = await decodeJpegNative(bytes, header, maxPixels);
     if ('declined' in stored) return stored;
     const { left, top, width: regionWidth, height: regionHeight } = region;
-    const threads = decodeThreads(header);
-    const data = await addon.resampleRgbAsync(stored.data, stored.width, stored.height, horizontal, vertical, left, top, regionWidth, regionHeight, threads, header.orientation);
+    const data = await addon.resampleRgbAsync(
+      stored.data, stored.width, stored.height, horizontal, vertical, left, top, regionWidth, regionHeight, decodeThreads(header), header.orientation,
+    );
     return { data, width: regionWidth, height: regionHeight };
   }
   return addon.decodeJpegResizedAsync(

@@ -1,9 +1,9 @@
 // Node-API entry points of the JPEG decoder. Both resolve to
 // { data, width, height }, or to { declined: reason } for a file the fast
 // decoder leaves to libjpeg:
-//   decodeJpegRgbAsync(bytes, maxPixels, orientation, threads)
-//   decodeJpegResizedAsync(bytes, maxPixels, orientation, threads, width, height,
-//                          horizontal|null, vertical|null, left, top, regionWidth, regionHeight)
+//   decodeJpegRgbAsync(bytes, maxPixels, threads): the pixels as stored
+//   decodeJpegResizedAsync(bytes, maxPixels, orientation, threads, ...): see decode_resized
+//     (..., width, height, horizontal|null, vertical|null, left, top, regionWidth, regionHeight)
 #include <napi.h>
 
 #include <string>
@@ -25,20 +25,19 @@ double number_arg(const Napi::Value& v, const char* name, double lo, double hi) 
 
 class DecodeWorker : public Napi::AsyncWorker {
  public:
-  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, size_t max_pixels, int orientation, unsigned threads)
+  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, size_t max_pixels, unsigned threads)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         bytes_ref_(Napi::Persistent(bytes.As<Napi::Object>())),
         bytes_(bytes.Data()),
         size_(bytes.ByteLength()),
         max_pixels_(max_pixels),
-        orientation_(orientation),
         threads_(threads) {}
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      declined_ = jpeg::decode_rgb(bytes_, size_, max_pixels_, orientation_, threads_, image_);
+      declined_ = jpeg::decode_rgb(bytes_, size_, max_pixels_, threads_, image_);
     } catch (const std::bad_alloc&) {
       SetError("out of memory decoding the JPEG");
     }
@@ -65,27 +64,26 @@ class DecodeWorker : public Napi::AsyncWorker {
   const uint8_t* bytes_;
   size_t size_;
   size_t max_pixels_;
-  int orientation_;
   unsigned threads_;
   const char* declined_ = nullptr;
   jpeg::RgbImage image_;
 };
 
-// The arguments both entry points start with.
+Napi::Uint8Array bytes_arg(const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(v.Env(), "bytes must be a Uint8Array");
+  return v.As<Napi::Uint8Array>();
+}
+
+size_t max_pixels_arg(const Napi::Value& v) { return static_cast<size_t>(number_arg(v, "maxPixels", 1, 9007199254740991.0)); }
+unsigned threads_arg(const Napi::Value& v) { return static_cast<unsigned>(number_arg(v, "threads", 1, 1024)); }
+
 struct DecodeArgs {
   Napi::Uint8Array bytes;
   size_t max_pixels;
   int orientation;
   unsigned threads;
 };
-
-DecodeArgs decode_args(const Napi::CallbackInfo& info) {
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(info.Env(), "bytes must be a Uint8Array");
-  return {info[0].As<Napi::Uint8Array>(), static_cast<size_t>(number_arg(info[1], "maxPixels", 1, 9007199254740991.0)),
-          static_cast<int>(number_arg(info[2], "orientation", 1, 8)),
-          static_cast<unsigned>(number_arg(info[3], "threads", 1, 1024))};
-}
 
 class DecodeResizedWorker : public Napi::AsyncWorker {
  public:
@@ -146,7 +144,8 @@ class DecodeResizedWorker : public Napi::AsyncWorker {
 
 Napi::Value DecodeJpegResizedAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const DecodeArgs args = decode_args(info);
+  const DecodeArgs args{bytes_arg(info[0]), max_pixels_arg(info[1]), static_cast<int>(number_arg(info[2], "orientation", 1, 8)),
+                        threads_arg(info[3])};
   jpeg::ResizePlan plan{};
   const size_t width = index_arg(info[4], "width"), height = index_arg(info[5], "height");
   if (width == 0 || height == 0 || width > 65535 || height > 65535) throw Napi::RangeError::New(env, "width and height must be in [1, 65535]");
@@ -167,8 +166,7 @@ Napi::Value DecodeJpegResizedAsync(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DecodeJpegRgbAsync(const Napi::CallbackInfo& info) {
-  const DecodeArgs args = decode_args(info);
-  auto* worker = new DecodeWorker(info.Env(), args.bytes, args.max_pixels, args.orientation, args.threads);
+  auto* worker = new DecodeWorker(info.Env(), bytes_arg(info[0]), max_pixels_arg(info[1]), threads_arg(info[2]));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

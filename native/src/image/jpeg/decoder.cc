@@ -50,43 +50,22 @@ class Progress {
   const char* why_ = nullptr;
 };
 
-// Where each stored pixel goes in the upright image, for an EXIF orientation
-// (as sharp's autoOrient and PIL's exif_transpose apply it).
-struct Orientation {
-  int value, width, height;  // stored size
-  bool swaps() const { return value >= 5; }
-  int out_width() const { return swaps() ? height : width; }
-  int out_height() const { return swaps() ? width : height; }
-  // Upright coordinates of stored pixel (x, y).
-  void map(int x, int y, int& ox, int& oy) const {
-    switch (value) {
-      case 2: ox = width - 1 - x; oy = y; break;
-      case 3: ox = width - 1 - x; oy = height - 1 - y; break;
-      case 4: ox = x; oy = height - 1 - y; break;
-      case 5: ox = y; oy = x; break;
-      case 6: ox = height - 1 - y; oy = x; break;
-      case 7: ox = height - 1 - y; oy = width - 1 - x; break;
-      case 8: ox = y; oy = width - 1 - x; break;
-      default: ox = x; oy = y; break;
-    }
-  }
-};
-
 // Where converted rows go: the whole upright image, or the horizontal pass of a resize.
 struct RowTarget {
-  uint8_t* image = nullptr;            // upright RGB image, or nullptr when resizing
+  uint8_t* image = nullptr;            // RGB image as stored, or nullptr when resizing
   const ResizePlan* resize = nullptr;  // with `rows`, the horizontal pass's output
   uint8_t* rows = nullptr;             // intermediate rows [row_start, row_end) of the upright image
   int row_start = 0, row_end = 0;
   int column_start = 0, column_end = 0;  // the stored columns anything reads
+  bool flip_x = false, flip_y = false;   // EXIF orientations 2-4: the resize sees the image mirrored
 };
 
 // Turns bands of decoded MCU rows into RGB rows and hands them to the target. One per thread:
 // owns its scratch.
 class BandConverter {
  public:
-  BandConverter(const Frame& f, const EntropyDecoder& d, int mcu_rows_per_band, Orientation orientation, RowTarget target)
-      : f_(f), d_(d), orientation_(orientation), target_(target), idct_(active_idct()) {
+  BandConverter(const Frame& f, const EntropyDecoder& d, int mcu_rows_per_band, RowTarget target)
+      : f_(f), d_(d), target_(target), idct_(active_idct()) {
     for (int c = 0; c < f.ncomp; ++c) {
       const Component& comp = f.comp[c];
       // A band's rows plus a context block row above and below.
@@ -95,12 +74,9 @@ class BandConverter {
       full_[c].resize(static_cast<size_t>(f.width) + 16);
     }
     colsum_.resize(static_cast<size_t>(f.width));
-    const size_t row_bytes = static_cast<size_t>(f.width) * 3;
     if (target.resize) {
-      rgb_planes_.resize(row_bytes);
-      if (flips_x()) stored_planes_.resize(row_bytes);
-    } else if (orientation.value != 1) {
-      row_.resize(static_cast<size_t>(mcu_rows_per_band) * 8 * f.max_v * row_bytes);
+      rgb_planes_.resize(static_cast<size_t>(f.width) * 3);
+      if (target.flip_x) stored_planes_.resize(static_cast<size_t>(f.width) * 3);
     }
   }
 
@@ -108,8 +84,8 @@ class BandConverter {
   void convert(int y0, int y1) {
     if (target_.resize) {
       // Only the rows the resize reads.
-      const int lo = flips_y() ? f_.height - target_.row_end : target_.row_start;
-      const int hi = flips_y() ? f_.height - target_.row_start : target_.row_end;
+      const int lo = target_.flip_y ? f_.height - target_.row_end : target_.row_start;
+      const int hi = target_.flip_y ? f_.height - target_.row_start : target_.row_end;
       y0 = std::max(y0, lo);
       y1 = std::min(y1, hi);
       if (y0 >= y1) return;
@@ -119,65 +95,26 @@ class BandConverter {
     const size_t row_bytes = static_cast<size_t>(f_.width) * 3;
     const int x0 = target_.column_start, x1 = target_.column_end;
     for (int y = y0; y < y1; ++y) {
-      const uint8_t* rows[3];
+      const uint8_t* rows[3] = {};
       for (int c = 0; c < f_.ncomp; ++c) rows[c] = full_row(c, y, first_block_row[c]);
       if (target_.resize) {
         resize_row(y, rows);
         continue;
       }
-      uint8_t* out = orientation_.value == 1 ? target_.image + static_cast<size_t>(y) * row_bytes
-                                             : row_.data() + static_cast<size_t>(y - y0) * row_bytes;
+      uint8_t* out = target_.image + static_cast<size_t>(y) * row_bytes;
       if (f_.ncomp == 1)
         grey_to_rgb(rows[0], x0, x1, out);
       else
         ycc_to_rgb(rows[0], rows[1], rows[2], x0, x1, out);
     }
-    if (!target_.resize && orientation_.value != 1) place(y0, y1);
   }
 
  private:
-  // Copies the band's rows to their upright places, in tiles so that the writes of a
-  // rotation stay within a few cache lines per output row.
-  template <int Value>
-  void place_as(int y0, int y1) {
-    constexpr int kTile = 64;
-    const Orientation o{Value, orientation_.width, orientation_.height};
-    const size_t out_stride = static_cast<size_t>(o.out_width()) * 3;
-    for (int x0 = 0; x0 < f_.width; x0 += kTile) {
-      const int x1 = std::min(f_.width, x0 + kTile);
-      for (int y = y0; y < y1; ++y) {
-        const uint8_t* in = row_.data() + (static_cast<size_t>(y - y0) * f_.width + x0) * 3;
-        for (int x = x0; x < x1; ++x, in += 3) {
-          int ox, oy;
-          o.map(x, y, ox, oy);
-          uint8_t* out = target_.image + oy * out_stride + static_cast<size_t>(ox) * 3;
-          out[0] = in[0];
-          out[1] = in[1];
-          out[2] = in[2];
-        }
-      }
-    }
-  }
-  void place(int y0, int y1) {
-    switch (orientation_.value) {
-      case 2: return place_as<2>(y0, y1);
-      case 3: return place_as<3>(y0, y1);
-      case 4: return place_as<4>(y0, y1);
-      case 5: return place_as<5>(y0, y1);
-      case 6: return place_as<6>(y0, y1);
-      case 7: return place_as<7>(y0, y1);
-      default: return place_as<8>(y0, y1);
-    }
-  }
-
-  bool flips_x() const { return orientation_.value == 2 || orientation_.value == 3; }
-  bool flips_y() const { return orientation_.value == 3 || orientation_.value == 4; }
-
   // Stored row y, as its upright row, through the horizontal pass into the intermediate rows.
   void resize_row(int y, const uint8_t* const* rows) {
     const ResizePlan& plan = *target_.resize;
     const int w = f_.width, x0 = target_.column_start, x1 = target_.column_end;
-    int32_t* planes = flips_x() ? stored_planes_.data() : rgb_planes_.data();
+    int32_t* planes = target_.flip_x ? stored_planes_.data() : rgb_planes_.data();
     if (f_.ncomp == 1)
       grey_to_planes(rows[0], x0, x1, planes, planes + w, planes + 2 * w);
     else
@@ -185,11 +122,11 @@ class BandConverter {
     int32_t* r = rgb_planes_.data();
     int32_t* g = r + w;
     int32_t* b = g + w;
-    if (flips_x()) {
+    if (target_.flip_x) {
       for (int k = 0; k < 3; ++k)
         for (int x = x0; x < x1; ++x) r[k * w + (w - 1 - x)] = planes[k * w + x];
     }
-    const int upright_y = flips_y() ? f_.height - 1 - y : y;
+    const int upright_y = target_.flip_y ? f_.height - 1 - y : y;
     uint8_t* out = target_.rows + static_cast<size_t>(upright_y - target_.row_start) * plan.region.width * 3;
     if (plan.horizontal) {
       resample_planes_horizontal(r, g, b, *plan.horizontal, plan.region.left, plan.region.width, out);
@@ -260,10 +197,8 @@ class BandConverter {
 
   const Frame& f_;
   const EntropyDecoder& d_;
-  Orientation orientation_;
   RowTarget target_;
   IdctKernel idct_;
-  std::vector<uint8_t> row_;            // a band to place in the upright image
   std::vector<int32_t> rgb_planes_;     // R, G, B planes of the upright row being resized
   std::vector<int32_t> stored_planes_;  // the same in stored order, when mirrored
   std::vector<uint8_t> planes_[3];
@@ -277,7 +212,7 @@ namespace {
 
 // Entropy-decodes on the calling thread while `threads - 1` workers (and, once the entropy
 // decoder is done, the calling thread) convert bands of finished MCU rows into `target`.
-const char* run_pipeline(const Frame& frame, Orientation orientation, unsigned threads, RowTarget target) {
+const char* run_pipeline(const Frame& frame, unsigned threads, RowTarget target) {
   EntropyDecoder decoder(frame);
   if (const char* why = decoder.start()) return why;
   threads = std::max(1u, threads);
@@ -287,7 +222,7 @@ const char* run_pipeline(const Frame& frame, Orientation orientation, unsigned t
   Progress progress;
   std::atomic<int> next_band{0};
   auto work = [&] {
-    BandConverter converter(frame, decoder, per_band, orientation, target);
+    BandConverter converter(frame, decoder, per_band, target);
     for (;;) {
       const int m0 = next_band.fetch_add(1) * per_band, m1 = std::min(frame.mcu_rows, m0 + per_band);
       if (m0 >= frame.mcu_rows) return;
@@ -320,26 +255,24 @@ const char* parse_checked(const uint8_t* bytes, size_t size, size_t max_pixels, 
 
 }  // namespace
 
-const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation_tag, unsigned threads,
-                       RgbImage& out) {
+const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, unsigned threads, RgbImage& out) {
   Frame frame;
   if (const char* why = parse_checked(bytes, size, max_pixels, frame)) return why;
-  const Orientation orientation{orientation_tag, frame.width, frame.height};
   RgbImage image;
-  image.width = orientation.out_width();
-  image.height = orientation.out_height();
+  image.width = frame.width;
+  image.height = frame.height;
   image.data.reset(new uint8_t[static_cast<size_t>(frame.width) * frame.height * 3]);
   RowTarget target;
   target.image = image.data.get();
   target.column_end = frame.width;
-  if (const char* why = run_pipeline(frame, orientation, threads, target)) return why;
+  if (const char* why = run_pipeline(frame, threads, target)) return why;
   out = std::move(image);
   return nullptr;
 }
 
-const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation_tag, unsigned threads,
+const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation, unsigned threads,
                            const ResizePlan& plan, uint8_t* out) {
-  if (orientation_tag >= 5) return "rotated by its EXIF orientation";
+  if (orientation >= 5) return "rotated by its EXIF orientation";
   Frame frame;
   if (const char* why = parse_checked(bytes, size, max_pixels, frame)) return why;
   if (frame.width != plan.width || frame.height != plan.height) return "size differs from the probed header";
@@ -356,10 +289,11 @@ const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels,
   target.rows = plan.vertical ? intermediate.data() : out;
   target.row_start = static_cast<int>(row_start);
   target.row_end = static_cast<int>(row_end);
-  const bool mirrored = orientation_tag == 2 || orientation_tag == 3;
-  target.column_start = static_cast<int>(mirrored ? frame.width - column_end : column_start);
-  target.column_end = static_cast<int>(mirrored ? frame.width - column_start : column_end);
-  if (const char* why = run_pipeline(frame, Orientation{orientation_tag, frame.width, frame.height}, threads, target)) return why;
+  target.flip_x = orientation == 2 || orientation == 3;
+  target.flip_y = orientation == 3 || orientation == 4;
+  target.column_start = static_cast<int>(target.flip_x ? frame.width - column_end : column_start);
+  target.column_end = static_cast<int>(target.flip_x ? frame.width - column_start : column_end);
+  if (const char* why = run_pipeline(frame, threads, target)) return why;
   if (plan.vertical)
     resample_vertical(intermediate.data(), region.width * 3, row_start, *plan.vertical, region.top,
                       region.top + region.height, std::max(1u, threads), out);

@@ -1,6 +1,6 @@
 // Baseline JPEG to interleaved 8-bit RGB, bit-identical to libjpeg-turbo's
 // default decode (accurate integer IDCT, fancy upsampling) as sharp and PIL
-// produce it, then EXIF-oriented. The entropy decoding is sequential; the
+// produce it. The entropy decoding is sequential; the
 // calling thread runs it while other threads turn finished MCU rows into
 // pixels, band by band. Files outside the supported subset (progressive,
 // CMYK, 4:4:0, restart errors...) are declined, not approximated.
@@ -18,10 +18,9 @@ struct RgbImage {
   int width = 0, height = 0;
 };
 
-// nullptr on success; otherwise why the file was declined (and `out` is untouched).
-// `orientation` is the EXIF orientation (1-8) to apply; images over `max_pixels` are declined.
-const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation, unsigned threads,
-                       RgbImage& out);
+// The pixels as stored (no EXIF orientation applied). nullptr on success; otherwise why the
+// file was declined (and `out` is untouched). Images over `max_pixels` are declined.
+const char* decode_rgb(const uint8_t* bytes, size_t size, size_t max_pixels, unsigned threads, RgbImage& out);
 
 // Pillow's resize of the upright image (see resample_rgb.h), computed while decoding: each row goes
 // through the horizontal pass as soon as it is converted, so the full-size image never exists.
@@ -32,8 +31,9 @@ struct ResizePlan {
   RgbRegion region;                // of the resized image, written to `out` (width * height * 3 bytes)
 };
 
-// As decode_rgb, then resample_rgb(plan) into `out`. Orientations 5-8 (which turn rows into
-// columns) are declined. The caller has checked the plan's tables against the image size.
+// As decode_rgb, then EXIF `orientation` (1-4: the mirrorings) applied, then resample_rgb(plan)
+// into `out`. Orientations 5-8, which turn rows into columns, are declined (decode, then
+// resample_rgb_transposed). The caller has checked the plan's tables against the image size.
 const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation, unsigned threads,
                            const ResizePlan& plan, uint8_t* out);
 
