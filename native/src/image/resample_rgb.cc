@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -89,19 +90,31 @@ void vertical_rows(const uint8_t* in, size_t in_stride, size_t col_offset, size_
   }
 }
 
+// Runs fn over [begin, end) split into `threads` ranges; an exception in any of them (allocation
+// failure) is rethrown here after every thread has finished, never left to terminate the process.
 template <class Fn>
 void split_rows(size_t begin, size_t end, unsigned threads, Fn&& fn) {
   const size_t rows = end - begin;
   threads = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(threads, rows)));
   if (threads <= 1) return fn(begin, end);
+  std::vector<std::exception_ptr> errors(threads);
+  auto guarded = [&](unsigned t, size_t b, size_t e) noexcept {
+    try {
+      fn(b, e);
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  };
   std::vector<std::thread> workers;
   const size_t step = (rows + threads - 1) / threads;
   for (unsigned t = 1; t < threads; ++t) {
     const size_t b = begin + t * step, e = std::min(end, b + step);
-    if (b < e) workers.emplace_back([&fn, b, e] { fn(b, e); });
+    if (b < e) workers.emplace_back(guarded, t, b, e);
   }
-  fn(begin, std::min(end, begin + step));
+  guarded(0, begin, std::min(end, begin + step));
   for (auto& w : workers) w.join();
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
 }
 
 }  // namespace

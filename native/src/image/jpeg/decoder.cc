@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -38,11 +39,6 @@ class Progress {
     changed_.wait(lock, [&] { return rows_ >= rows || why_; });
     return !why_;
   }
-  const char* failure() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return why_;
-  }
-
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -50,7 +46,7 @@ class Progress {
   const char* why_ = nullptr;
 };
 
-// Where converted rows go: the whole upright image, or the horizontal pass of a resize.
+// Where converted rows go: the whole image as stored, or the horizontal pass of a resize.
 struct RowTarget {
   uint8_t* image = nullptr;            // RGB image as stored, or nullptr when resizing
   const ResizePlan* resize = nullptr;  // with `rows`, the horizontal pass's output
@@ -206,10 +202,6 @@ class BandConverter {
   std::vector<int16_t> colsum_;
 };
 
-}  // namespace
-
-namespace {
-
 // Entropy-decodes on the calling thread while `threads - 1` workers (and, once the entropy
 // decoder is done, the calling thread) convert bands of finished MCU rows into `target`.
 const char* run_pipeline(const Frame& frame, unsigned threads, RowTarget target) {
@@ -221,14 +213,24 @@ const char* run_pipeline(const Frame& frame, unsigned threads, RowTarget target)
   const int mcu_height = 8 * frame.max_v;
   Progress progress;
   std::atomic<int> next_band{0};
-  auto work = [&] {
-    BandConverter converter(frame, decoder, per_band, target);
-    for (;;) {
-      const int m0 = next_band.fetch_add(1) * per_band, m1 = std::min(frame.mcu_rows, m0 + per_band);
-      if (m0 >= frame.mcu_rows) return;
-      // Fancy upsampling reads one chroma row of the next MCU row.
-      if (!progress.wait_for(std::min(frame.mcu_rows, m1 + 1))) return;
-      converter.convert(m0 * mcu_height, std::min(frame.height, m1 * mcu_height));
+  std::exception_ptr error;  // the first exception a worker raised (allocation failure)
+  std::mutex error_mutex;
+  auto work = [&]() noexcept {
+    try {
+      BandConverter converter(frame, decoder, per_band, target);
+      for (;;) {
+        const int m0 = next_band.fetch_add(1) * per_band, m1 = std::min(frame.mcu_rows, m0 + per_band);
+        if (m0 >= frame.mcu_rows) return;
+        // Fancy upsampling reads one chroma row of the next MCU row.
+        if (!progress.wait_for(std::min(frame.mcu_rows, m1 + 1))) return;
+        converter.convert(m0 * mcu_height, std::min(frame.height, m1 * mcu_height));
+      }
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+      progress.fail("conversion failed");
     }
   };
   std::vector<std::thread> workers;
@@ -244,6 +246,7 @@ const char* run_pipeline(const Frame& frame, unsigned threads, RowTarget target)
   else
     work();
   for (auto& w : workers) w.join();
+  if (error) std::rethrow_exception(error);
   return failure;
 }
 
