@@ -6,7 +6,7 @@ import type { ResampleFilter } from './pillow-coefficients.ts';
 import type { ImageHeader } from './probe.ts';
 import type { Region, RgbImage } from './resample.ts';
 
-/** Why the native decoder left a file to libvips: progressive, CMYK, damaged data, no addon... */
+/** Why the native decoder left a file to libvips: arithmetic coding, CMYK, damaged data, no addon... */
 export interface Declined {
   readonly declined: string;
 }
@@ -24,10 +24,11 @@ function pixelLimit(maxPixels: number): number {
 }
 
 /**
- * A baseline JPEG (the common camera and web case: Huffman-coded, 4:2:0, 4:2:2, 4:4:4 or grey) through
- * the native decoder, pixels as stored (EXIF orientation not applied): libjpeg-turbo's bit for bit, with
- * its sequential entropy decoding overlapped with the inverse DCT and colour conversion on other
- * threads. Anything else comes back `declined`, for libvips to decode.
+ * A JPEG of the common camera and web kinds (Huffman-coded, sequential or progressive; 4:2:0, 4:2:2,
+ * 4:4:4 or grey) through the native decoder, pixels as stored (EXIF orientation not applied):
+ * libjpeg-turbo's bit for bit, with the inverse DCT and colour conversion on several threads (for a
+ * sequential file, overlapped with its entropy decoding). Anything else comes back `declined`, for
+ * libvips to decode.
  */
 export async function decodeJpegNative(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<JpegDecodeResult> {
   if (!addon) return { declined: 'native addon not loaded' };

@@ -1,9 +1,12 @@
 /**
  * The native JPEG decoder returns exactly libjpeg-turbo's pixels (as libvips decodes them for sharp) for
- * every baseline file it accepts, and declines everything else, which then decodes through libvips as
+ * every sequential or progressive file it accepts, and declines everything else, which then decodes through libvips as
  * before; decoding fused with the resize gives exactly the bytes of the two steps apart, in every EXIF
  * orientation. Speed is measured by `npm run bench:embedder`.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeRgb } from '../../embedder/image/decode.ts';
@@ -83,6 +86,16 @@ describe.skipIf(!addon)('native JPEG decoding (sharp-encoded files)', () => {
     await expectDecodedLikeLibjpeg(bytes);
   });
 
+  it('progressive, as libjpeg and mozjpeg (its own scan script) write it, 4:2:0 and 4:4:4', async () => {
+    for (const [width, height] of [[17, 31], [333, 251], [640, 480]] as const) {
+      const image = sharp(photo(width, height, 5), { raw: { width, height, channels: 3 } });
+      for (const chromaSubsampling of ['4:2:0', '4:4:4']) {
+        for (const quality of [40, 90, 100]) await expectDecodedLikeLibjpeg(await image.clone().jpeg({ progressive: true, quality, chromaSubsampling }).toBuffer());
+      }
+      await expectDecodedLikeLibjpeg(await image.clone().jpeg({ mozjpeg: true }).toBuffer());
+    }
+  });
+
   it('decodes with several threads exactly as with one', async () => {
     const bytes = await sharp(photo(1200, 900, 3), { raw: { width: 1200, height: 900, channels: 3 } }).jpeg().toBuffer();
     const one = await addon!.decodeJpegRgbAsync(bytes, LIMIT, 1);
@@ -124,6 +137,11 @@ describe.skipIf(!addon)('decoding fused with the resize', () => {
     await expectFusedLikeTwoSteps(await jpeg(300, 224, { chromaSubsampling: '4:4:4' }), 224, null);
   });
 
+  it('a progressive photo', async () => {
+    const bytes = await sharp(photo(900, 700, 3), { raw: { width: 900, height: 700, channels: 3 } }).jpeg({ progressive: true }).toBuffer();
+    await expectFusedLikeTwoSteps(bytes, 224, 224);
+  });
+
   it('the mirrored and upside-down EXIF orientations (2, 3, 4)', async () => {
     for (const orientation of [2, 3, 4]) await expectFusedLikeTwoSteps(await jpeg(700, 500, { orientation }), 224, 224);
   });
@@ -159,6 +177,10 @@ describe.skipIf(!addon || !cjpegAvailable())('native JPEG decoding (libjpeg-turb
     ['4:2:2 with restarts every 3 MCUs and quality 100', ['-sample', '2x1', '-restart', '3B', '-quality', '100']],
     ['16-bit quantisation tables (quality 5, baseline off)', ['-quality', '5']],
     ['4:4:4 with every component at 2x1', ['-sample', '2x1,2x1,2x1']],
+    ['progressive', ['-progressive']],
+    ['progressive 4:2:2 with restarts every 3 MCUs', ['-progressive', '-sample', '2x1', '-restart', '3B']],
+    ['progressive with a restart marker every MCU row, quality 100', ['-progressive', '-restart', '1', '-quality', '100']],
+    ['progressive optimised', ['-progressive', '-optimize']],
   ];
   for (const [name, args] of accepted) {
     it(`${name}: libjpeg's pixels exactly`, async () => {
@@ -166,14 +188,30 @@ describe.skipIf(!addon || !cjpegAvailable())('native JPEG decoding (libjpeg-turb
     });
   }
 
-  it('greyscale with restart markers', async () => {
+  it('greyscale with restart markers, sequential and progressive', async () => {
     const grey = Buffer.alloc(width * height);
     for (let i = 0; i < grey.length; i++) grey[i] = rgb[i * 3]!;
     await expectDecodedLikeLibjpeg(cjpeg(grey, width, height, ['-restart', '2B'], 1));
+    await expectDecodedLikeLibjpeg(cjpeg(grey, width, height, ['-progressive', '-restart', '2B'], 1));
+  });
+
+  /** A progressive file with the given scan script (cjpeg -scans). */
+  const withScans = (script: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'scans-')), 'scans.txt');
+    writeFileSync(file, script);
+    return cjpeg(rgb, width, height, ['-scans', file]);
+  };
+
+  it('progressive with spectral selection only, the high frequencies never sent: exact', async () => {
+    await expectDecodedLikeLibjpeg(withScans('0,1,2: 0-0, 0, 0;\n0: 1-9, 0, 0;\n1: 1-9, 0, 0;\n2: 1-9, 0, 0;\n'));
+  });
+
+  it('progressive with refinement left unfinished: declined, since libjpeg smooths such blocks', async () => {
+    const bytes = withScans('0,1,2: 0-0, 0, 1;\n0: 1-63, 0, 1;\n1: 1-63, 0, 1;\n2: 1-63, 0, 1;\n');
+    expect(await native(bytes)).toEqual({ declined: 'progressive refinement left incomplete' });
   });
 
   const declined: [string, string[], RegExp][] = [
-    ['progressive', ['-progressive'], /progressive/],
     ['arithmetic coding', ['-arithmetic'], /arithmetic/],
     ['4:4:0 (1x2) sampling', ['-sample', '1x2'], /subsampling/],
     ['RGB without colour transform', ['-rgb'], /Adobe transform/],
@@ -212,8 +250,8 @@ describe.skipIf(!addon)('native JPEG decoding of damaged files', () => {
     expect(decoded).toEqual({ declined: 'over the pixel limit' });
   });
 
-  it('on 400 corrupted copies, either declines or agrees with libjpeg, and never crashes', async () => {
-    const bytes = await cleanFile();
+  it.each(['sequential', 'progressive'])('%s: on 400 corrupted copies, either declines or agrees with libjpeg, and never crashes', async (kind) => {
+    const bytes = kind === 'sequential' ? await cleanFile() : await sharp(await cleanFile()).jpeg({ progressive: true, quality: 90 }).toBuffer();
     let state = 42;
     const random = (n: number) => ((state = (state * 1103515245 + 12345) >>> 0) >>> 8) % n;
     let agreed = 0;
@@ -231,7 +269,7 @@ describe.skipIf(!addon)('native JPEG decoding of damaged files', () => {
       expectSamePixels(decoded, reference);
       agreed++;
     }
-    console.log(`${agreed} of 400 corrupted files decoded natively, all identical to libjpeg`);
+    console.log(`${kind}: ${agreed} of 400 corrupted files decoded natively, all identical to libjpeg`);
     expect(agreed).toBeGreaterThan(0);
   });
 });

@@ -4,12 +4,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "entropy.h"
 #include "frame.h"
+#include "progressive.h"
 #include "idct.h"
 #include "upsample_color.h"
 
@@ -60,8 +62,8 @@ struct RowTarget {
 // owns its scratch.
 class BandConverter {
  public:
-  BandConverter(const Frame& f, const EntropyDecoder& d, int mcu_rows_per_band, RowTarget target)
-      : f_(f), d_(d), target_(target), idct_(active_idct()) {
+  BandConverter(const Frame& f, const CoefficientGrid* grids, int mcu_rows_per_band, RowTarget target)
+      : f_(f), grids_(grids), target_(target), idct_(active_idct()) {
     for (int c = 0; c < f.ncomp; ++c) {
       const Component& comp = f.comp[c];
       // A band's rows plus a context block row above and below.
@@ -152,7 +154,7 @@ class BandConverter {
     const int first_column = std::max(0, target_.column_start / rh - (rh - 1));
     const int last_column = std::min(comp.width - 1, (target_.column_end - 1) / rh + (rh - 1));
     const size_t stride = static_cast<size_t>(comp.blocks_w) * 8;
-    const CoefficientGrid& grid = d_.grid(c);
+    const CoefficientGrid& grid = grids_[c];
     for (int by = br_lo; by <= br_hi; ++by) {
       uint8_t* row = planes_[c].data() + static_cast<size_t>(by - br_lo) * 8 * stride;
       for (int bx = first_column / 8; bx <= last_column / 8; ++bx) {
@@ -192,7 +194,7 @@ class BandConverter {
   }
 
   const Frame& f_;
-  const EntropyDecoder& d_;
+  const CoefficientGrid* grids_;
   RowTarget target_;
   IdctKernel idct_;
   std::vector<int32_t> rgb_planes_;     // R, G, B planes of the upright row being resized
@@ -204,9 +206,20 @@ class BandConverter {
 
 // Entropy-decodes on the calling thread while `threads - 1` workers (and, once the entropy
 // decoder is done, the calling thread) convert bands of finished MCU rows into `target`.
-const char* run_pipeline(const Frame& frame, unsigned threads, RowTarget target) {
-  EntropyDecoder decoder(frame);
-  if (const char* why = decoder.start()) return why;
+// A progressive file is entropy-decoded whole first: its last scan may touch any block.
+const char* run_pipeline(Frame& frame, unsigned threads, RowTarget target) {
+  std::unique_ptr<EntropyDecoder> sequential;
+  std::unique_ptr<ProgressiveDecoder> progressive;
+  const CoefficientGrid* grids;
+  if (frame.progressive) {
+    progressive = std::make_unique<ProgressiveDecoder>(frame);
+    if (const char* why = progressive->decode()) return why;
+    grids = progressive->grids();
+  } else {
+    sequential = std::make_unique<EntropyDecoder>(frame);
+    if (const char* why = sequential->start()) return why;
+    grids = sequential->grids();
+  }
   threads = std::max(1u, threads);
   const int bands = std::max(1, std::min(frame.mcu_rows, static_cast<int>(threads) * 6));
   const int per_band = (frame.mcu_rows + bands - 1) / bands;
@@ -217,7 +230,7 @@ const char* run_pipeline(const Frame& frame, unsigned threads, RowTarget target)
   std::mutex error_mutex;
   auto work = [&]() noexcept {
     try {
-      BandConverter converter(frame, decoder, per_band, target);
+      BandConverter converter(frame, grids, per_band, target);
       for (;;) {
         const int m0 = next_band.fetch_add(1) * per_band, m1 = std::min(frame.mcu_rows, m0 + per_band);
         if (m0 >= frame.mcu_rows) return;
@@ -236,11 +249,15 @@ const char* run_pipeline(const Frame& frame, unsigned threads, RowTarget target)
   std::vector<std::thread> workers;
   for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
   const char* failure = nullptr;
-  for (int row = 0; row < frame.mcu_rows && !failure; ++row) {
-    failure = decoder.decode_row();
-    if (!failure) progress.publish(row + 1);
+  if (sequential) {
+    for (int row = 0; row < frame.mcu_rows && !failure; ++row) {
+      failure = sequential->decode_row();
+      if (!failure) progress.publish(row + 1);
+    }
+    if (!failure) failure = sequential->finish();
+  } else {
+    progress.publish(frame.mcu_rows);
   }
-  if (!failure) failure = decoder.finish();
   if (failure)
     progress.fail(failure);
   else

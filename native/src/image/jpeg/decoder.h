@@ -1,9 +1,11 @@
-// Baseline JPEG to interleaved 8-bit RGB, bit-identical to libjpeg-turbo's
-// default decode (accurate integer IDCT, fancy upsampling) as sharp and PIL
-// produce it. The entropy decoding is sequential; the
-// calling thread runs it while other threads turn finished MCU rows into
-// pixels, band by band. Files outside the supported subset (progressive,
-// CMYK, 4:4:0, restart errors...) are declined, not approximated.
+// Huffman-coded JPEG (sequential or progressive) to interleaved 8-bit RGB,
+// bit-identical to libjpeg-turbo's default decode (accurate integer IDCT,
+// fancy upsampling) as sharp and PIL produce it. For a sequential file the
+// calling thread runs the entropy decoding while other threads turn finished
+// MCU rows into pixels, band by band; a progressive file is entropy-decoded
+// whole, then converted by all threads. Files outside the supported subset
+// (arithmetic coding, CMYK, 4:4:0, restart errors...) are declined, not
+// approximated.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -28,7 +28,7 @@ class EntropyDecoder {
   const char* decode_row();
   // After the last row: checks that the scan ends cleanly at EOI.
   const char* finish();
-  const CoefficientGrid& grid(int c) const { return grids_[c]; }
+  const CoefficientGrid* grids() const { return grids_; }
 
  private:
   struct State;

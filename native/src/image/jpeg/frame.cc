@@ -113,30 +113,88 @@ const char* parse_sof(Segment s, Frame& f) {
   return nullptr;
 }
 
-const char* parse_sos(Segment s, Frame& f, const Tables& t) {
+// A scan header, checked as libjpeg checks it (jdinput.c, and jdphuff.c's start_pass for
+// progressive scans). Selects the Huffman tables of the scan's components.
+const char* parse_sos(Segment s, Frame& f) {
   if (f.ncomp == 0) return "scan before frame header";
   if (s.n < 1) return "truncated scan header";
-  const int ns = s.u8(0);
-  if (ns != f.ncomp) return "scan does not hold every component (progressive-like layout)";
-  if (s.n < 4 + 2 * static_cast<size_t>(ns)) return "truncated scan header";
+  ScanHeader& scan = f.scan;
+  scan.ncomp = s.u8(0);
+  if (scan.ncomp < 1 || scan.ncomp > f.ncomp) return "invalid scan component count";
+  if (s.n < 4 + 2 * static_cast<size_t>(scan.ncomp)) return "truncated scan header";
   bool seen[3] = {};
-  for (int i = 0; i < ns; ++i) {
+  for (int i = 0; i < scan.ncomp; ++i) {
     const int id = s.u8(1 + 2 * i), tables = s.u8(2 + 2 * i);
     int c = 0;
     while (c < f.ncomp && f.comp[c].id != id) ++c;
     if (c == f.ncomp || seen[c]) return "scan names an unknown component";
     seen[c] = true;
-    f.scan_order[i] = c;
+    scan.comp[i] = c;
+    f.comp[c].dc_table = tables >> 4;
+    f.comp[c].ac_table = tables & 15;
+    if (f.comp[c].dc_table > 3 || f.comp[c].ac_table > 3) return "invalid Huffman table number";
+  }
+  const size_t o = 1 + 2 * static_cast<size_t>(scan.ncomp);
+  scan.ss = s.u8(o);
+  scan.se = s.u8(o + 1);
+  scan.ah = s.u8(o + 2) >> 4;
+  scan.al = s.u8(o + 2) & 15;
+  if (!f.progressive) {
+    if (scan.ncomp != f.ncomp) return "scan does not hold every component";
+    if (scan.ss != 0 || scan.se != 63 || scan.ah != 0 || scan.al != 0) return "not a sequential scan";
+  } else {
+    const bool dc = scan.ss == 0;
+    if (dc ? scan.se != 0 : (scan.ss > scan.se || scan.se > 63 || scan.ncomp != 1)) return "invalid progressive scan";
+    if ((scan.ah != 0 && scan.al != scan.ah - 1) || scan.al > 13) return "invalid successive approximation";
+  }
+  // The tables this scan decodes with must exist (a DC refinement scan reads raw bits only).
+  for (int i = 0; i < scan.ncomp; ++i) {
+    const Component& comp = f.comp[scan.comp[i]];
+    if (scan.ss == 0 && scan.ah == 0 && !f.dc[comp.dc_table].defined) return "scan uses an undefined Huffman table";
+    if (scan.se > 0 && !f.ac[comp.ac_table].defined) return "scan uses an undefined Huffman table";
+  }
+  return nullptr;
+}
+
+// Quantisation tables, latched for every component at the first scan (a file that redefines
+// them later is declined, so the first scan's tables are each component's tables).
+const char* latch_quant_tables(Frame& f, const Tables& t) {
+  for (int c = 0; c < f.ncomp; ++c) {
     Component& comp = f.comp[c];
-    comp.dc_table = tables >> 4;
-    comp.ac_table = tables & 15;
-    if (comp.dc_table > 3 || comp.ac_table > 3 || !f.dc[comp.dc_table].defined || !f.ac[comp.ac_table].defined)
-      return "scan uses an undefined Huffman table";
-    if (!t.quant_defined[comp.quant_table]) return "scan uses an undefined quantisation table";
+    if (!t.quant_defined[comp.quant_table]) return "undefined quantisation table";
     std::memcpy(comp.quant, t.quant[comp.quant_table], sizeof comp.quant);
   }
-  const size_t o = 1 + 2 * static_cast<size_t>(ns);
-  if (s.u8(o) != 0 || s.u8(o + 1) != 63 || s.u8(o + 2) != 0) return "not a sequential scan";
+  return nullptr;
+}
+
+// One marker segment at data[i] (after any fill bytes): its code and contents.
+struct Marker {
+  int code;
+  Segment segment;
+  size_t next;  // index after the segment
+};
+
+const char* read_marker(const uint8_t* data, size_t size, size_t i, Marker& m) {
+  if (i >= size || data[i] != 0xFF) return "garbage between markers";
+  while (i < size && data[i] == 0xFF) ++i;  // fill bytes
+  if (i >= size) return "truncated marker";
+  m.code = data[i++];
+  if (m.code == 0xD9) {  // EOI has no length
+    m.segment = {data + i, 0};
+    m.next = i;
+    return nullptr;
+  }
+  if (i + 2 > size) return "truncated marker";
+  const size_t length = (static_cast<size_t>(data[i]) << 8) | data[i + 1];
+  if (length < 2 || i + length > size) return "truncated marker segment";
+  m.segment = {data + i + 2, length - 2};
+  m.next = i + length;
+  return nullptr;
+}
+
+const char* parse_dri(Segment s, Frame& f) {
+  if (s.n < 2) return "truncated restart interval";
+  f.restart_interval = s.u16(0);
   return nullptr;
 }
 
@@ -155,30 +213,24 @@ const char* parse_frame(const uint8_t* data, size_t size, Frame& frame) {
   if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return "no SOI marker";
   Tables tables;
   bool have_frame = false;
-  size_t i = 2;
-  for (;;) {
-    if (i + 4 > size) return "truncated before the scan";
-    if (data[i] != 0xFF) return "garbage between markers";
-    while (i < size && data[i] == 0xFF) ++i;  // fill bytes
-    if (i + 3 > size) return "truncated before the scan";
-    const int marker = data[i++];
-    const size_t length = (static_cast<size_t>(data[i]) << 8) | data[i + 1];
-    if (length < 2 || i + length > size) return "truncated marker segment";
-    const Segment s{data + i + 2, length - 2};
+  frame.end = data + size;
+  for (size_t i = 2;;) {
+    Marker m;
+    if (const char* why = read_marker(data, size, i, m)) return why;
+    const Segment& s = m.segment;
     const char* why = nullptr;
-    switch (marker) {
+    switch (m.code) {
       case 0xC0:
       case 0xC1:
+      case 0xC2:
         if (have_frame) return "two frame headers";
         have_frame = true;
+        frame.progressive = m.code == 0xC2;
         why = parse_sof(s, frame);
         break;
       case 0xC4: why = parse_dht(s, frame); break;
       case 0xDB: why = parse_dqt(s, tables); break;
-      case 0xDD:
-        if (s.n < 2) return "truncated restart interval";
-        frame.restart_interval = s.u16(0);
-        break;
+      case 0xDD: why = parse_dri(s, frame); break;
       case 0xE0:
         if (s.n >= 14 && std::memcmp(s.p, "JFIF", 5) == 0) tables.jfif = true;
         break;
@@ -189,19 +241,43 @@ const char* parse_frame(const uint8_t* data, size_t size, Frame& frame) {
         }
         break;
       case 0xDA:
-        if ((why = parse_sos(s, frame, tables))) return why;
+        if ((why = parse_sos(s, frame))) return why;
+        if ((why = latch_quant_tables(frame, tables))) return why;
         if ((why = check_colour(frame, tables))) return why;
-        frame.scan = data + i + length;
-        frame.end = data + size;
+        frame.scan.data = data + m.next;
         return nullptr;
       default:
-        if ((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) break;  // APPn, COM
-        if (marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE) return "progressive";
-        if (marker >= 0xC3 && marker <= 0xCF) return "arithmetic, lossless or hierarchical coding";
+        if ((m.code >= 0xE1 && m.code <= 0xEF) || m.code == 0xFE) break;  // APPn, COM
+        if (m.code >= 0xC3 && m.code <= 0xCF) return "arithmetic, lossless or hierarchical coding";
         return "unexpected marker before the scan";
     }
     if (why) return why;
-    i += length;
+    i = m.next;
+  }
+}
+
+const char* next_scan(const uint8_t* p, Frame& frame, bool& eoi) {
+  const uint8_t* begin = p;
+  const size_t size = static_cast<size_t>(frame.end - begin);
+  eoi = false;
+  for (size_t i = 0;;) {
+    Marker m;
+    if (const char* why = read_marker(begin, size, i, m)) return why;
+    const char* why = nullptr;
+    switch (m.code) {
+      case 0xD9: eoi = true; return nullptr;
+      case 0xC4: why = parse_dht(m.segment, frame); break;
+      case 0xDD: why = parse_dri(m.segment, frame); break;
+      case 0xDA:
+        if ((why = parse_sos(m.segment, frame))) return why;
+        frame.scan.data = begin + m.next;
+        return nullptr;
+      default:
+        if ((m.code >= 0xE0 && m.code <= 0xEF) || m.code == 0xFE) break;  // APPn, COM
+        return "unexpected marker between scans";
+    }
+    if (why) return why;
+    i = m.next;
   }
 }
 

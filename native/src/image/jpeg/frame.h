@@ -1,7 +1,8 @@
-// A baseline JPEG's frame and scan headers, parsed up to the entropy-coded
-// data of its single scan. Only the subset the fast decoder handles is
-// accepted; everything else is declined with a reason, and the caller decodes
-// it with libjpeg (sharp) instead.
+// A JPEG's frame and scan headers, for baseline/extended sequential files (one
+// interleaved scan) and progressive ones (a sequence of scans), all Huffman-
+// coded and 8-bit. Only the subset the fast decoder handles is accepted;
+// everything else is declined with a reason, and the caller decodes it with
+// libjpeg (sharp) instead.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -24,20 +25,33 @@ struct Component {
   int32_t quant[64] = {};       // natural order, latched at the scan
 };
 
+// The header of the scan being decoded.
+struct ScanHeader {
+  int ncomp = 0;
+  int comp[3] = {};       // frame component index of each scan component, in scan order
+  int ss = 0, se = 63;    // spectral selection
+  int ah = 0, al = 0;     // successive approximation
+  const uint8_t* data = nullptr;  // first byte of its entropy-coded data
+};
+
 struct Frame {
+  bool progressive = false;
   int width = 0, height = 0;
   int ncomp = 0;
   Component comp[3];
-  int scan_order[3] = {0, 1, 2};  // component index of each scan component
   int max_h = 1, max_v = 1;
   int mcus_per_row = 0, mcu_rows = 0;
   int restart_interval = 0;
   HuffmanSpec dc[4], ac[4];
-  const uint8_t* scan = nullptr;  // first byte of entropy-coded data
-  const uint8_t* end = nullptr;   // end of the file
+  ScanHeader scan;
+  const uint8_t* end = nullptr;  // end of the file
 };
 
-// Returns nullptr on success, or why the fast decoder declines the file.
+// Parses up to the first scan. Returns nullptr on success, or why the fast decoder declines the file.
 const char* parse_frame(const uint8_t* data, size_t size, Frame& frame);
+
+// After a scan's entropy-coded data, at `p`: reads the markers up to the next scan (Huffman
+// tables, restart interval, APPn, COM) and sets frame.scan, or reaches EOI and sets `eoi`.
+const char* next_scan(const uint8_t* p, Frame& frame, bool& eoi);
 
 }  // namespace crossmodal::jpeg
