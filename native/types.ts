@@ -59,8 +59,13 @@ type ResampleArgs = [
   orientation?: number,
 ];
 
+/** Why the native JPEG decoder left a file to libjpeg: arithmetic coding, CMYK, damaged data... */
+export interface JpegDeclined {
+  declined: string;
+}
+
 /** What the native JPEG decoder returns: RGB pixels, or why it left the file to libjpeg. */
-export type JpegDecodeResult = { data: Uint8Array; width: number; height: number } | { declined: string };
+export type JpegDecodeResult = { data: Uint8Array; width: number; height: number } | JpegDeclined;
 
 /** The compiled addon: a backend plus image decoding, resampling and benchmark support. */
 export interface NativeAddon extends ScoringBackend {

@@ -1,15 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { addon } from '../../native/addon.ts';
-import type { JpegDecodeResult } from '../../native/types.ts';
+import type { JpegDeclined, JpegDecodeResult } from '../../native/types.ts';
 import { pillowCoefficients } from './pillow-coefficients.ts';
 import type { ResampleFilter } from './pillow-coefficients.ts';
 import type { ImageHeader } from './probe.ts';
 import type { Region, RgbImage } from './resample.ts';
-
-/** Why the native decoder left a file to libvips: arithmetic coding, CMYK, damaged data, no addon... */
-export interface Declined {
-  readonly declined: string;
-}
 
 // Decoded pixels per thread. Below a megapixel one thread is best: a batch already decodes its
 // images concurrently, and extra threads would only preempt inference on a busy machine.
@@ -49,7 +44,7 @@ export async function decodeJpegResized(
   height: number,
   filter: ResampleFilter,
   region: Region,
-): Promise<RgbImage | Declined> {
+): Promise<RgbImage | JpegDeclined> {
   if (!addon) return { declined: 'native addon not loaded' };
   const rotated = header.orientation >= 5;
   const upright = rotated ? { width: header.height, height: header.width } : header;

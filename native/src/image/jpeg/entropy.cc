@@ -48,11 +48,7 @@ const char* EntropyDecoder::decode_row() {
   for (int mx = 0; mx < f.mcus_per_row; ++mx) {
     if (f.restart_interval) {
       if (s.mcus_to_restart == 0) {
-        // libjpeg's process_restart: drop the byte padding, expect RSTn, reset the predictors.
-        if (!r.at_byte_padding()) return "extraneous data before a restart marker";
-        if (r.p + 1 >= r.end || r.p[0] != 0xFF || r.p[1] != 0xD0 + s.next_restart) return "missing restart marker";
-        r.restart(r.p + 2);
-        s.next_restart = (s.next_restart + 1) & 7;
+        if (const char* why = r.read_restart_marker(s.next_restart)) return why;
         s.mcus_to_restart = f.restart_interval;
         for (int& dc : s.last_dc) dc = 0;
       }

@@ -136,6 +136,14 @@ struct BitReader {
   bool all_real() const { return bits >= padded; }
   // The real bits left are only the final byte's padding.
   bool at_byte_padding() const { return all_real() && bits - padded < 8; }
+  // libjpeg's process_restart: the real bits left are the byte padding, then RST`next` follows.
+  const char* read_restart_marker(int& next) {
+    if (!at_byte_padding()) return "extraneous data before a restart marker";
+    if (p + 1 >= end || p[0] != 0xFF || p[1] != 0xD0 + next) return "missing restart marker";
+    restart(p + 2);
+    next = (next + 1) & 7;
+    return nullptr;
+  }
   void restart(const uint8_t* at) {
     p = at;
     buf = 0;

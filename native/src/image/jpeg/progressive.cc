@@ -198,10 +198,7 @@ const char* ProgressiveDecoder::decode_scan() {
     for (int mx = 0; mx < mcus_w; ++mx) {
       if (f.restart_interval) {
         if (mcus_to_restart == 0) {
-          if (!r.at_byte_padding()) return "extraneous data before a restart marker";
-          if (r.p + 1 >= r.end || r.p[0] != 0xFF || r.p[1] != 0xD0 + next_restart) return "missing restart marker";
-          r.restart(r.p + 2);
-          next_restart = (next_restart + 1) & 7;
+          if (const char* why = r.read_restart_marker(next_restart)) return why;
           mcus_to_restart = f.restart_interval;
           for (int& dc : s.last_dc) dc = 0;
           s.eobrun = 0;

@@ -6,7 +6,7 @@
 #pragma once
 #include <memory>
 
-#include "entropy.h"
+#include "coefficients.h"
 #include "frame.h"
 
 namespace crossmodal::jpeg {
