@@ -30,15 +30,16 @@ async function resolveModelDir(config: EmbedderConfig, log: Logger): Promise<str
 
 export async function startEmbedder(config: EmbedderConfig, log: Logger = pino({ name: 'embedder' })): Promise<RunningEmbedder> {
   const modelDir = await resolveModelDir(config, log);
+  const metrics = createMetrics();
   const clip = await loadClip(modelDir, {
     device: config.device,
     variant: config.variant,
     maxPixels: config.limits.maxPixels,
     decode: config.decode,
+    onImageDecoded: ({ format, decoder, declined }) => metrics.imageDecodes.inc({ format, decoder, declined: declined ?? '' }),
     ...(config.threads ? { intraOpThreads: config.threads } : {}),
   });
   log.info({ model: clip.name, layout: clip.layout, dim: clip.dim }, `embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`);
-  const metrics = createMetrics();
   metrics.model.set({ model: clip.name, layout: clip.layout, provider: clip.provider, dim: String(clip.dim) }, 1);
   const service = new EmbeddingService(clip, config.batching, metrics);
   const app = createApp({ service, limits: config.limits, metrics, ...(config.token ? { token: config.token } : {}) });

@@ -39,6 +39,12 @@ export function createMetrics() {
       labelNames: ['queue'] as const,
       registers: [registry],
     }),
+    imageDecodes: new Counter({
+      name: 'embedder_image_decodes_total',
+      help: 'Images decoded, by format and decoder (native JPEG path, libvips, gif); declined: why the native path left a JPEG to libvips',
+      labelNames: ['format', 'decoder', 'declined'] as const,
+      registers: [registry],
+    }),
     model: new Gauge({
       name: 'embedder_model_info',
       help: 'The loaded model and the execution provider in use (value 1)',

@@ -1,5 +1,5 @@
 export { preprocess, DEFAULT_MAX_PIXELS } from './preprocess.ts';
-export type { PreprocessOptions } from './preprocess.ts';
+export type { DecodeReport, PreprocessOptions } from './preprocess.ts';
 export { loadPreprocessConfig } from './load-config.ts';
 export {
   parsePreprocessConfig,

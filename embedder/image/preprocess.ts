@@ -3,6 +3,7 @@ import { decodeJpegShrunk, decodeRgb } from './decode.ts';
 import { decodeJpegResized } from './jpeg-native.ts';
 import { centerCropPlacement, resizedSize } from './geometry.ts';
 import { probeImage, type ImageHeader } from './probe.ts';
+import type { ImageFormat } from './sniff.ts';
 import { resizeRgbAsync } from './resample.ts';
 import { toChwTensor } from './tensor.ts';
 
@@ -19,6 +20,18 @@ export interface PreprocessOptions {
    * photos, at a cosine of about 0.9999 to the exact tensor.
    */
   readonly decode?: 'exact' | 'fast';
+  /** Told which decoder produced each image's pixels (the embedder counts them in /metrics). */
+  readonly onDecoded?: (report: DecodeReport) => void;
+}
+
+/**
+ * Which decoder produced an image's pixels: the native JPEG path, libvips, or the GIF decoder, and for a
+ * JPEG that the native path declined, why (one of a fixed set of reasons).
+ */
+export interface DecodeReport {
+  readonly format: ImageFormat;
+  readonly decoder: 'native' | 'libvips' | 'gif';
+  readonly declined?: string;
 }
 
 /** The image's size once its EXIF orientation is applied. */
@@ -48,13 +61,19 @@ export async function preprocess(
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const header = await probeImage(imageBytes, maxPixels);
   const shrink = options.decode === 'fast' ? jpegShrink(header, config) : 1;
+  let declined: string | undefined;
   if (header.format === 'jpeg' && shrink === 1) {
     const resized = resizedSize(uprightSize(header), config.resize);
     const placement = centerCropPlacement(resized, config.centerCrop);
     const pixels = await decodeJpegResized(imageBytes, header, maxPixels, resized.width, resized.height, config.resample, placement.source);
-    if (!('declined' in pixels)) return toChwTensor(pixels, placement, config);
+    if (!('declined' in pixels)) {
+      options.onDecoded?.({ format: 'jpeg', decoder: 'native' });
+      return toChwTensor(pixels, placement, config);
+    }
+    declined = pixels.declined;
   }
   const image = shrink > 1 ? await decodeJpegShrunk(imageBytes, header, maxPixels, shrink) : await decodeRgb(imageBytes, header, maxPixels);
+  options.onDecoded?.({ format: header.format, decoder: header.format === 'gif' ? 'gif' : 'libvips', ...(declined ? { declined } : {}) });
   // Sizes follow the full-resolution upright image, whatever resolution it was decoded at.
   const resized = resizedSize(shrink > 1 ? uprightSize(header) : image, config.resize);
   const placement = centerCropPlacement(resized, config.centerCrop);

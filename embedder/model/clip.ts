@@ -1,7 +1,7 @@
 // A loaded CLIP model: tokenizer, image preprocessing and the two towers
 // behind one interface, whatever the layout or the execution provider.
 import { readFileSync } from 'node:fs';
-import { loadPreprocessConfig, preprocess, tensorShape, type PreprocessConfig } from '../image/index.ts';
+import { loadPreprocessConfig, preprocess, tensorShape, type DecodeReport, type PreprocessConfig } from '../image/index.ts';
 import { openSession, type Provider, type RuntimeOptions } from '../runtime/execution-provider.ts';
 import { ClipTower, type PixelBatch } from '../runtime/tower.ts';
 import { loadClipTokenizer, type ClipTokenizer, type TokenizedBatch } from '../text/index.ts';
@@ -13,6 +13,8 @@ export interface LoadClipOptions extends RuntimeOptions {
   maxPixels?: number;
   /** 'exact' (default): Pillow's pixels bit for bit; 'fast': large JPEGs decoded at reduced scale. */
   decode?: 'exact' | 'fast';
+  /** Told which decoder produced each image's pixels. */
+  onImageDecoded?: (report: DecodeReport) => void;
 }
 
 export interface Clip {
@@ -91,7 +93,11 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
     return rows(await visionTower.embedPixels(batch), pixels.length);
   };
   const preprocessImage = (image: Uint8Array, decode = options.decode ?? 'exact') =>
-    preprocess(image, imageConfig, { decode, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
+    preprocess(image, imageConfig, {
+      decode,
+      ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
+      ...(options.onImageDecoded ? { onDecoded: options.onImageDecoded } : {}),
+    });
 
   return {
     name: files.dir.split('/').filter(Boolean).at(-1) ?? files.dir,

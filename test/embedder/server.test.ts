@@ -126,6 +126,25 @@ describe.each(['tiny-hf', 'tiny-immich'])('embedder over HTTP (%s)', (layout) =>
     expect(sum / count).toBeGreaterThan(2); // mean batch size across all text batches so far
     expect(metrics).toMatch(/embedder_model_info\{model="[^"]+",layout="\w+",provider="cpu",dim="32"\} 1/);
   });
+
+  it('counts in /metrics which decoder produced each image, and why a JPEG left the native path', async () => {
+    const card = sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 90, g: 140, b: 200 } } });
+    const cmyk = await card.clone().toColourspace('cmyk').jpeg().toBuffer();
+    const form = new FormData();
+    form.append('a', new Blob([images.photo]), 'a.jpg');
+    form.append('b', new Blob([await card.clone().jpeg({ progressive: true }).toBuffer()]), 'b.jpg');
+    form.append('c', new Blob([cmyk]), 'c.jpg');
+    form.append('d', new Blob([images.other]), 'd.png');
+    const before = await (await fetch(`${embedder.url}/metrics`)).text();
+    expect((await fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: form })).status).toBe(200);
+    const after = await (await fetch(`${embedder.url}/metrics`)).text();
+    const count = (text: string, labels: string) =>
+      Number(new RegExp(`embedder_image_decodes_total\\{${labels}\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const added = (labels: string) => count(after, labels) - count(before, labels);
+    expect(added('format="jpeg",decoder="native",declined=""')).toBe(2);
+    expect(added('format="jpeg",decoder="libvips",declined="not greyscale or three-component"')).toBe(1);
+    expect(added('format="png",decoder="libvips",declined=""')).toBe(1);
+  });
 });
 
 describe('embedder input validation', () => {
