@@ -44,8 +44,8 @@ export interface ResampleAxisTables {
   taps: number;
 }
 
-type ResampleArgs = [
-  src: Uint8Array,
+/** Image size, the axes (null: that side keeps its size) and the region of the resized image to return. */
+type ResizeArgs = [
   width: number,
   height: number,
   horizontal: ResampleAxisTables | null,
@@ -54,6 +54,11 @@ type ResampleArgs = [
   top: number,
   regionWidth: number,
   regionHeight: number,
+];
+
+type ResampleArgs = [
+  src: Uint8Array,
+  ...resize: ResizeArgs,
   threads: number,
   /** 1 (default), or an EXIF orientation 5-8: the axes and region are of the image it makes of `src`. */
   orientation?: number,
@@ -77,17 +82,6 @@ export interface NativeAddon extends ScoringBackend {
   decodeJpegRgbAsync(bytes: Uint8Array, maxPixels: number, threads: number): Promise<JpegDecodeResult>;
   /** The same decode, EXIF orientation 1-4 applied, fused with resampleRgb: only the region of the resized image is returned. */
   decodeJpegResizedAsync(
-    bytes: Uint8Array,
-    maxPixels: number,
-    orientation: number,
-    threads: number,
-    width: number,
-    height: number,
-    horizontal: ResampleAxisTables | null,
-    vertical: ResampleAxisTables | null,
-    left: number,
-    top: number,
-    regionWidth: number,
-    regionHeight: number,
+    ...args: [bytes: Uint8Array, maxPixels: number, orientation: number, threads: number, ...resize: ResizeArgs]
   ): Promise<JpegDecodeResult>;
 }

@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "clones.h"
+
 namespace crossmodal {
 namespace {
 
@@ -16,15 +18,6 @@ inline uint8_t clip8(int32_t v) {
   v >>= kPrecisionBits;
   return static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
 }
-
-// One row: split RGB into int32 planes so every tap sum is a contiguous
-// multiply-add the compiler vectorises (integer sums reassociate exactly).
-// target_clones compiles an AVX2 copy beside the baseline and picks at load.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define CROSSMODAL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CROSSMODAL_CLONES
-#endif
 
 CROSSMODAL_CLONES
 int32_t weighted_sum(const int32_t* values, const int32_t* weights, int32_t n) {

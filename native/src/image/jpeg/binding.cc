@@ -23,6 +23,20 @@ double number_arg(const Napi::Value& v, const char* name, double lo, double hi) 
   return d;
 }
 
+// { data, width, height } for decoded pixels (their ownership passes to the Buffer), or { declined }.
+Napi::Object decode_result(Napi::Env env, const char* declined, std::unique_ptr<uint8_t[]> pixels, size_t width,
+                           size_t height) {
+  Napi::Object result = Napi::Object::New(env);
+  if (declined) {
+    result.Set("declined", declined);
+    return result;
+  }
+  result.Set("data", Napi::Buffer<uint8_t>::New(env, pixels.release(), width * height * 3, [](Napi::Env, uint8_t* p) { delete[] p; }));
+  result.Set("width", static_cast<double>(width));
+  result.Set("height", static_cast<double>(height));
+  return result;
+}
+
 class DecodeWorker : public Napi::AsyncWorker {
  public:
   DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, size_t max_pixels, unsigned threads)
@@ -43,18 +57,8 @@ class DecodeWorker : public Napi::AsyncWorker {
     }
   }
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object result = Napi::Object::New(env);
-    if (declined_) {
-      result.Set("declined", declined_);
-    } else {
-      const size_t length = static_cast<size_t>(image_.width) * image_.height * 3;
-      uint8_t* data = image_.data.release();
-      result.Set("data", Napi::Buffer<uint8_t>::New(env, data, length, [](Napi::Env, uint8_t* p) { delete[] p; }));
-      result.Set("width", image_.width);
-      result.Set("height", image_.height);
-    }
-    deferred_.Resolve(result);
+    deferred_.Resolve(decode_result(Env(), declined_, std::move(image_.data), static_cast<size_t>(image_.width),
+                                    static_cast<size_t>(image_.height)));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
@@ -116,17 +120,7 @@ class DecodeResizedWorker : public Napi::AsyncWorker {
     }
   }
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object result = Napi::Object::New(env);
-    if (declined_) {
-      result.Set("declined", declined_);
-    } else {
-      const size_t length = plan_.region.width * plan_.region.height * 3;
-      result.Set("data", Napi::Buffer<uint8_t>::New(env, out_.release(), length, [](Napi::Env, uint8_t* p) { delete[] p; }));
-      result.Set("width", static_cast<double>(plan_.region.width));
-      result.Set("height", static_cast<double>(plan_.region.height));
-    }
-    deferred_.Resolve(result);
+    deferred_.Resolve(decode_result(Env(), declined_, std::move(out_), plan_.region.width, plan_.region.height));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 

@@ -2,14 +2,10 @@
 
 #include <algorithm>
 
+#include "../clones.h"
+
 namespace crossmodal::jpeg {
 
-// Plain loops the compiler vectorises; target_clones adds an AVX2 copy picked at load time.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define CROSSMODAL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CROSSMODAL_CLONES
-#endif
 
 // libjpeg special-cases the first and last columns; those formulas equal the general one with the
 // missing neighbour replaced by the edge sample, which is how both functions treat them.
