@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <thread>
 #include <vector>
 
 #include "dispatch.h"
+#include "parallel.h"
 
 namespace crossmodal {
 namespace {
@@ -20,33 +20,6 @@ constexpr size_t kQueryBlock = 64;
 constexpr size_t kMinWorkPerThread = size_t{1} << 22;
 
 size_t chunk_rows(size_t dim) { return std::clamp<size_t>(kChunkBytes / (dim * sizeof(float)), 16, 4096); }
-
-// Runs fn(begin, end, part) over `parts` contiguous slices of [0, count), the
-// last on the calling thread; rethrows the first failure after all joined.
-template <class Fn>
-void parallel_ranges(size_t count, unsigned parts, Fn&& fn) {
-  if (parts <= 1 || count <= 1) {
-    fn(size_t{0}, count, 0u);
-    return;
-  }
-  std::vector<std::thread> workers;
-  std::vector<std::exception_ptr> errors(parts);
-  const size_t step = (count + parts - 1) / parts;
-  auto run = [&](unsigned part) {
-    const size_t begin = std::min(count, part * step);
-    const size_t end = std::min(count, begin + step);
-    try {
-      fn(begin, end, part);
-    } catch (...) {
-      errors[part] = std::current_exception();
-    }
-  };
-  for (unsigned p = 0; p + 1 < parts; ++p) workers.emplace_back(run, p);
-  run(parts - 1);
-  for (auto& w : workers) w.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-}
 
 float inverse_norm(float sum_of_squares) {
   return sum_of_squares > 0.0f ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(sum_of_squares))) : 0.0f;

@@ -26,7 +26,7 @@ struct ResampleJob {
     const ResampleAxis* h = horizontal ? &horizontal->axis : nullptr;
     const ResampleAxis* v = vertical ? &vertical->axis : nullptr;
     if (orientation == 1)
-      resample_rgb(src.Data(), width, height, h, v, region, threads, out.Data());
+      resample_rgb(src.Data(), width, h, v, region, threads, out.Data());
     else
       resample_rgb_transposed(src.Data(), width, height, orientation, h, v, region, threads, out.Data());
   }

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
-#include <thread>
 #include <vector>
 
+#include "../parallel.h"
 #include "clones.h"
 
 namespace crossmodal {
@@ -26,19 +25,6 @@ int32_t weighted_sum(const int32_t* values, const int32_t* weights, int32_t n) {
   return sum;
 }
 
-CROSSMODAL_CLONES
-void horizontal_from_planes(const int32_t* r, const int32_t* g, const int32_t* b, const ResampleAxis& axis,
-                            size_t col_start, size_t out_width, uint8_t* o) {
-  for (size_t xx = col_start; xx < col_start + out_width; ++xx, o += 3) {
-    const int32_t first = axis.first[xx];
-    const int32_t n = axis.count[xx];
-    const int32_t* w = axis.weights + xx * axis.taps;
-    o[0] = clip8(weighted_sum(r + first, w, n));
-    o[1] = clip8(weighted_sum(g + first, w, n));
-    o[2] = clip8(weighted_sum(b + first, w, n));
-  }
-}
-
 // One interleaved row: split the columns the pass reads into int32 planes so that every tap
 // sum is a contiguous multiply-add the compiler vectorises (integer sums reassociate exactly).
 CROSSMODAL_CLONES
@@ -54,7 +40,7 @@ void horizontal_row(const uint8_t* row, size_t width, const ResampleAxis& axis, 
     g[x] = row[3 * x + 1];
     b[x] = row[3 * x + 2];
   }
-  horizontal_from_planes(r, g, b, axis, col_start, out_width, o);
+  resample_planes_horizontal(r, g, b, axis, col_start, out_width, o);
 }
 
 void horizontal_rows(const uint8_t* src, size_t width, size_t row_begin, size_t row_end, const ResampleAxis& axis,
@@ -66,7 +52,9 @@ void horizontal_rows(const uint8_t* src, size_t width, size_t row_begin, size_t 
 }
 
 CROSSMODAL_CLONES
-void vertical_rows(const uint8_t* in, size_t in_stride, size_t col_offset, size_t row_bytes, size_t input_first_row,
+// Output rows [row_begin, row_end) of `row_bytes` each; source row r starts at in + r * in_stride
+// + col_offset, counted from `input_first_row` (a negative stride walks the image bottom up).
+void vertical_rows(const uint8_t* in, ptrdiff_t in_stride, size_t col_offset, size_t row_bytes, size_t input_first_row,
                    const ResampleAxis& axis, size_t row_begin, size_t row_end, uint8_t* out) {
   std::vector<int32_t> acc(row_bytes);
   for (size_t yy = row_begin; yy < row_end; ++yy) {
@@ -74,7 +62,7 @@ void vertical_rows(const uint8_t* in, size_t in_stride, size_t col_offset, size_
     const int32_t* w = axis.weights + yy * axis.taps;
     const size_t first = static_cast<size_t>(axis.first[yy]) - input_first_row;
     for (int32_t t = 0; t < axis.count[yy]; ++t) {
-      const uint8_t* p = in + (first + t) * in_stride + col_offset;
+      const uint8_t* p = in + static_cast<ptrdiff_t>(first + t) * in_stride + col_offset;
       const int32_t weight = w[t];
       for (size_t i = 0; i < row_bytes; ++i) acc[i] += p[i] * weight;
     }
@@ -83,38 +71,19 @@ void vertical_rows(const uint8_t* in, size_t in_stride, size_t col_offset, size_
   }
 }
 
-// Runs fn over [begin, end) split into `threads` ranges; an exception in any of them (allocation
-// failure) is rethrown here after every thread has finished, never left to terminate the process.
-template <class Fn>
-void split_rows(size_t begin, size_t end, unsigned threads, Fn&& fn) {
-  const size_t rows = end - begin;
-  threads = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(threads, rows)));
-  if (threads <= 1) return fn(begin, end);
-  std::vector<std::exception_ptr> errors(threads);
-  auto guarded = [&](unsigned t, size_t b, size_t e) noexcept {
-    try {
-      fn(b, e);
-    } catch (...) {
-      errors[t] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> workers;
-  const size_t step = (rows + threads - 1) / threads;
-  for (unsigned t = 1; t < threads; ++t) {
-    const size_t b = begin + t * step, e = std::min(end, b + step);
-    if (b < e) workers.emplace_back(guarded, t, b, e);
-  }
-  guarded(0, begin, std::min(end, begin + step));
-  for (auto& w : workers) w.join();
-  for (const auto& error : errors)
-    if (error) std::rethrow_exception(error);
-}
-
 }  // namespace
 
+CROSSMODAL_CLONES
 void resample_planes_horizontal(const int32_t* r, const int32_t* g, const int32_t* b, const ResampleAxis& axis,
-                                size_t col_start, size_t out_width, uint8_t* out) {
-  horizontal_from_planes(r, g, b, axis, col_start, out_width, out);
+                                size_t col_start, size_t out_width, uint8_t* o) {
+  for (size_t xx = col_start; xx < col_start + out_width; ++xx, o += 3) {
+    const int32_t first = axis.first[xx];
+    const int32_t n = axis.count[xx];
+    const int32_t* w = axis.weights + xx * axis.taps;
+    o[0] = clip8(weighted_sum(r + first, w, n));
+    o[1] = clip8(weighted_sum(g + first, w, n));
+    o[2] = clip8(weighted_sum(b + first, w, n));
+  }
 }
 
 void resample_vertical(const uint8_t* in, size_t row_bytes, size_t input_first_row, const ResampleAxis& axis,
@@ -134,7 +103,7 @@ void resample_source_range(const ResampleAxis& axis, size_t begin, size_t count,
   end = static_cast<size_t>(axis.first[last] + axis.count[last]);
 }
 
-void resample_rgb(const uint8_t* src, size_t width, size_t height, const ResampleAxis* horizontal,
+void resample_rgb(const uint8_t* src, size_t width, const ResampleAxis* horizontal,
                   const ResampleAxis* vertical, RgbRegion region, unsigned threads, uint8_t* out) {
   const size_t row_bytes = region.width * 3;
   if (!horizontal && !vertical) {
@@ -162,7 +131,6 @@ void resample_rgb(const uint8_t* src, size_t width, size_t height, const Resampl
   });
   if (!vertical) return;
   resample_vertical(intermediate.data(), row_bytes, row_start, *vertical, region.top, region.top + region.height, threads, out);
-  (void)height;
 }
 
 void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, int orientation,
@@ -178,29 +146,18 @@ void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, in
   const size_t column_first = reverse_x ? width - row_end : row_start;
   // Pass 1, transposed: T[i] holds, for output column region.left + i of Pillow's horizontal pass,
   // the values of upright rows [row_start, row_end), in stored column order.
+  // That is Pillow's vertical pass over the stored rows, with upright x as the row index.
   std::vector<uint8_t> transposed(region.width * rows * 3);
+  const ptrdiff_t row_stride = static_cast<ptrdiff_t>(width * 3) * (reverse_y ? -1 : 1);
+  const uint8_t* upright_x0 = src + (reverse_y ? (height - 1) * width * 3 : 0);
   split_rows(0, region.width, threads, [&](size_t b, size_t e) {
-    std::vector<int32_t> acc(rows * 3);
-    for (size_t i = b; i < e; ++i) {
-      const size_t xx = region.left + i;
-      uint8_t* t = transposed.data() + i * rows * 3;
-      auto stored_row = [&](size_t upright_x) {
-        const size_t y = reverse_y ? height - 1 - upright_x : upright_x;
-        return src + (y * width + column_first) * 3;
-      };
-      if (!horizontal) {
-        std::memcpy(t, stored_row(xx), rows * 3);
-        continue;
-      }
-      std::fill(acc.begin(), acc.end(), kHalf);
-      const int32_t* w = horizontal->weights + xx * horizontal->taps;
-      for (int32_t k = 0; k < horizontal->count[xx]; ++k) {
-        const uint8_t* p = stored_row(static_cast<size_t>(horizontal->first[xx] + k));
-        const int32_t weight = w[k];
-        for (size_t j = 0; j < rows * 3; ++j) acc[j] += p[j] * weight;
-      }
-      for (size_t j = 0; j < rows * 3; ++j) t[j] = clip8(acc[j]);
+    uint8_t* t = transposed.data() + b * rows * 3;
+    if (horizontal) {
+      vertical_rows(upright_x0, row_stride, column_first * 3, rows * 3, 0, *horizontal, region.left + b, region.left + e, t);
+      return;
     }
+    for (size_t xx = region.left + b; xx < region.left + e; ++xx, t += rows * 3)
+      std::memcpy(t, upright_x0 + static_cast<ptrdiff_t>(xx) * row_stride + column_first * 3, rows * 3);
   });
   // Pass 2: Pillow's vertical pass is now along each T row; write output column i of the region.
   // Its taps, counted from the first row T holds.

@@ -35,10 +35,11 @@ void resample_vertical(const uint8_t* in, size_t row_bytes, size_t input_first_r
 // Source positions [first, end) that outputs [begin, begin + count) of `axis` read.
 void resample_source_range(const ResampleAxis& axis, size_t begin, size_t count, size_t& first, size_t& end);
 
-// Resizes `src` (width x height RGB) with the given axes (nullptr: that axis
-// keeps its size) and writes only `region` of the result to `out`
+// Resizes `src` (RGB rows of `width` pixels; the axes' tables, checked by the
+// caller, bound the rows read) with the given axes (nullptr: that axis keeps
+// its size) and writes only `region` of the result to `out`
 // (region.width * region.height * 3 bytes).
-void resample_rgb(const uint8_t* src, size_t width, size_t height, const ResampleAxis* horizontal,
+void resample_rgb(const uint8_t* src, size_t width, const ResampleAxis* horizontal,
                   const ResampleAxis* vertical, RgbRegion region, unsigned threads, uint8_t* out);
 
 // resample_rgb of the image that EXIF `orientation` 5-8 (a transpose or rotation)

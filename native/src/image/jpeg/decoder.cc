@@ -316,7 +316,7 @@ const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels,
   if (const char* why = run_pipeline(frame, threads, target)) return why;
   if (plan.vertical)
     resample_vertical(intermediate.data(), region.width * 3, row_start, *plan.vertical, region.top,
-                      region.top + region.height, std::max(1u, threads), out);
+                      region.top + region.height, threads, out);
   return nullptr;
 }
 

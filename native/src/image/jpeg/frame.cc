@@ -5,11 +5,6 @@
 namespace crossmodal::jpeg {
 namespace {
 
-constexpr uint8_t kZigzagToNatural[64] = {
-    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,  12, 19, 26, 33, 40, 48,
-    41, 34, 27, 20, 13, 6,  7,  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23,
-    30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
-
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 struct Segment {
@@ -34,7 +29,7 @@ const char* parse_dqt(Segment s, Tables& t) {
     if (tq > 3 || pq > 1) return "invalid quantisation table";
     const size_t bytes = pq ? 128 : 64;
     if (i + bytes > s.n) return "truncated quantisation table";
-    for (int k = 0; k < 64; ++k) t.quant[tq][kZigzagToNatural[k]] = pq ? s.u16(i + 2 * k) : s.u8(i + k);
+    for (int k = 0; k < 64; ++k) t.quant[tq][kNatural[k]] = pq ? s.u16(i + 2 * k) : s.u8(i + k);
     t.quant_defined[tq] = true;
     i += bytes;
   }
