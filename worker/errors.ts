@@ -57,13 +57,13 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError(500, 'internal_error', 'internal error');
 }
 
-export function errorResponse(error: unknown, extraHeaders: Record<string, string> = {}): Response {
+export function errorResponse(error: unknown): Response {
   const api = toApiError(error);
   if (error instanceof ConfigError) console.error(error.message);
   else if (!(error instanceof ApiError) && !(error instanceof HTTPException)) console.error('unhandled error', error);
   return Response.json(errorBody(api.code, api.message), {
     status: api.status,
-    headers: { 'cache-control': 'no-store', ...api.headers, ...extraHeaders },
+    headers: { 'cache-control': 'no-store', ...api.headers },
   });
 }
 

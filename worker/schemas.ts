@@ -179,7 +179,7 @@ export function itemSchemas(config: Config) {
 
   const get = z.strictObject({ values: z.enum(['true', 'false', '1', '0']).optional() });
 
-  return { upsert, remove, get, item };
+  return { upsert, remove, get };
 }
 
 export type SearchSchemas = ReturnType<typeof searchSchemas>;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { bundleWorker } from '../../worker/bundle.ts';
-import { ensureIndex, startLocalWorker, type EnsureIndexOptions, type LocalWorker, type LocalWorkerOptions } from '../../worker/local.ts';
+import { embedderDimensions, ensureIndex, startLocalWorker, type EnsureIndexOptions, type LocalWorker, type LocalWorkerOptions } from '../../worker/local.ts';
 import { spawnIndexServer, type SpawnedServer } from './index-server.ts';
 import { startService, type ServiceProcess } from './service-process.ts';
 
@@ -71,10 +71,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const embedderPort = new URL(embedder.url).port;
   const indexPort = new URL(index.url).port;
   const indexUrl = `${index.url}/accounts/local/vectorize/v2/indexes/${options.indexName ?? 'search'}`;
-  const models = (await (await fetch(`${embedder.url}/v1/models`, { headers: { authorization: `Bearer ${EMBEDDER_TOKEN}` } })).json()) as {
-    data: { dim: number }[];
-  };
-  const dim = models.data[0]!.dim;
+  const dim = await embedderDimensions(embedder.url, EMBEDDER_TOKEN);
   await ensureIndex({ indexUrl, dimensions: dim, ...(options.metadataIndexes ? { metadataIndexes: options.metadataIndexes } : {}) });
 
   const workers: LocalWorker[] = [];

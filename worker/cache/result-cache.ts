@@ -15,8 +15,7 @@ export interface SearchPayload {
 }
 
 export interface CachedResult {
-  payload: SearchPayload;
-  /** `payload` as JSON, ready to send. */
+  /** The SearchPayload as JSON, ready to send. */
   json: string;
   etag: string;
   ageSeconds: number;
@@ -32,7 +31,6 @@ export interface CacheWindows {
 }
 
 interface Entry {
-  payload: SearchPayload;
   json: string;
   etag: string;
   storedAt: number;
@@ -119,13 +117,13 @@ export class ResultCache {
     if (ageSeconds > this.#lifetimeSeconds) return undefined;
     const { ttlSeconds, swrSeconds } = this.windows;
     const freshness = ageSeconds < ttlSeconds ? 'fresh' : ageSeconds < ttlSeconds + swrSeconds ? 'revalidate' : 'error-only';
-    return { payload: entry.payload, json: entry.json, etag: entry.etag, ageSeconds, freshness };
+    return { json: entry.json, etag: entry.etag, ageSeconds, freshness };
   }
 
-  async put(key: string, payload: SearchPayload, json: string, etag: string): Promise<void> {
+  async put(key: string, json: string, etag: string): Promise<void> {
     if (!this.enabled) return;
     const storedAt = Date.now();
-    this.#memory.set(key, { payload, json, etag, storedAt });
+    this.#memory.set(key, { json, etag, storedAt });
     const cache = edgeCache();
     if (!cache) return;
     const response = new Response(json, {
@@ -154,7 +152,7 @@ export class ResultCache {
       return undefined;
     }
     const json = await response.text();
-    const entry = { payload: JSON.parse(json) as SearchPayload, json, etag, storedAt };
+    const entry = { json, etag, storedAt };
     this.#memory.set(key, entry);
     return entry;
   }

@@ -3,6 +3,7 @@
 // circuit breaker per upstream.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, EmbedderUnavailableError } from '../errors.ts';
+import { elapsedMs } from '../lib/elapsed.ts';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
 
 export interface Upstream {
@@ -62,10 +63,6 @@ export class EmbedderClient {
     this.#headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
   }
 
-  get upstreamCount(): number {
-    return this.#upstreams.length;
-  }
-
   async embedTexts(texts: string[]): Promise<Float32Array[]> {
     const body = JSON.stringify({ texts });
     return this.#call('/v1/embed/text', { method: 'POST', body, headers: { 'content-type': 'application/json' } }, texts.length);
@@ -101,12 +98,12 @@ export class EmbedderClient {
           return {
             upstream: upstream.name,
             ok,
-            latencyMs: elapsed(started),
+            latencyMs: elapsedMs(started),
             circuit: breaker.state,
             ...(ok ? {} : { error: `HTTP ${response.status}` }),
           };
         } catch (error) {
-          return { upstream: upstream.name, ok: false, latencyMs: elapsed(started), circuit: breaker.state, error: describe(error) };
+          return { upstream: upstream.name, ok: false, latencyMs: elapsedMs(started), circuit: breaker.state, error: describe(error) };
         }
       }),
     );
@@ -181,8 +178,6 @@ async function clientError(response: Response): Promise<ApiError> {
   if (response.status === 404) return new ApiError(502, 'embedder_error', message);
   return new ApiError(response.status as ContentfulStatusCode, code, message);
 }
-
-const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.name === 'TimeoutError' ? 'timed out' : error.message;

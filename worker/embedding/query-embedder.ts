@@ -9,8 +9,6 @@ import type { EmbedderClient, ModelInfo } from './embedder-client.ts';
 export interface QueryEmbedding {
   vector: Float32Array;
   model: string;
-  /** Where it came from: KV or the embedder. */
-  source: 'kv' | 'embedder';
 }
 
 /** Work to finish after the response (ExecutionContext.waitUntil). */
@@ -93,7 +91,7 @@ export class QueryEmbedder {
   async #cached(key: string, model: ModelInfo, defer: Defer, embed: () => Promise<Float32Array>): Promise<QueryEmbedding> {
     if (this.kv) {
       const stored = await this.kv.get(key, 'arrayBuffer').catch(() => null);
-      if (stored && stored.byteLength === model.dim * 4) return { vector: new Float32Array(stored), model: model.id, source: 'kv' };
+      if (stored && stored.byteLength === model.dim * 4) return { vector: new Float32Array(stored), model: model.id };
     }
     const vector = await embed();
     if (vector.length !== model.dim) {
@@ -103,6 +101,6 @@ export class QueryEmbedder {
       const copy = vector.slice().buffer;
       defer(this.kv.put(key, copy, { expirationTtl: this.ttlSeconds }).catch(() => undefined));
     }
-    return { vector, model: model.id, source: 'embedder' };
+    return { vector, model: model.id };
   }
 }

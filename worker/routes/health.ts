@@ -2,6 +2,7 @@
 // each with its reachability and latency. 503 when either is unreachable.
 import type { Hono } from 'hono';
 import type { AppEnv } from '../context.ts';
+import { elapsedMs } from '../lib/elapsed.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -15,9 +16,9 @@ export function healthRoutes(app: Hono<AppEnv>): void {
         const started = performance.now();
         try {
           const info = await index.describe();
-          return { ok: true, latencyMs: elapsed(started), vectorCount: info.vectorCount, dimensions: info.dimensions };
+          return { ok: true, latencyMs: elapsedMs(started), vectorCount: info.vectorCount, dimensions: info.dimensions };
         } catch (error) {
-          return { ok: false, latencyMs: elapsed(started), error: error instanceof Error ? error.message : String(error) };
+          return { ok: false, latencyMs: elapsedMs(started), error: error instanceof Error ? error.message : String(error) };
         }
       })(),
     ]);
@@ -35,5 +36,3 @@ export function healthRoutes(app: Hono<AppEnv>): void {
     );
   });
 }
-
-const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;

@@ -7,6 +7,7 @@ import type { IndexVersion } from '../cache/index-version.ts';
 import type { Config } from '../config.ts';
 import type { Defer, QueryEmbedder } from '../embedding/query-embedder.ts';
 import { ApiError, EmbedderUnavailableError, IndexUnavailableError } from '../errors.ts';
+import { elapsedMs } from '../lib/elapsed.ts';
 import { sha256Hex } from '../lib/hash.ts';
 import { SingleFlight } from '../lib/single-flight.ts';
 import { topKCap, type Filter, type MetadataLevel } from '../schemas.ts';
@@ -32,8 +33,7 @@ export interface Timings {
 }
 
 export interface SearchOutcome {
-  payload: SearchPayload;
-  /** `payload` as JSON. */
+  /** The SearchPayload as JSON. */
   json: string;
   etag: string;
   cache: 'hit' | 'miss' | 'stale';
@@ -43,7 +43,6 @@ export interface SearchOutcome {
 }
 
 interface Computed {
-  payload: SearchPayload;
   json: string;
   etag: string;
   embedMs: number;
@@ -57,8 +56,6 @@ interface Deps {
   version: IndexVersion;
   results: ResultCache;
 }
-
-const ms = (from: number) => Math.round((performance.now() - from) * 100) / 100;
 
 export class SearchService {
   readonly #flights: SingleFlight<Computed>;
@@ -76,12 +73,11 @@ export class SearchService {
     const zero = { embedMs: 0, searchMs: 0 };
 
     const fromCache = (cache: 'hit' | 'stale', entry: CachedResult): SearchOutcome => ({
-      payload: entry.payload,
       json: entry.json,
       etag: entry.etag,
       cache,
       ageSeconds: entry.ageSeconds,
-      timings: { ...zero, totalMs: ms(started) },
+      timings: { ...zero, totalMs: elapsedMs(started) },
     });
     if (cached?.freshness === 'fresh') return fromCache('hit', cached);
     const compute = () => this.#flights.run(key, () => this.#compute(key, prepared, options, defer));
@@ -90,8 +86,8 @@ export class SearchService {
       return fromCache('stale', cached);
     }
     try {
-      const { payload, json, etag, embedMs, searchMs } = await compute();
-      return { payload, json, etag, cache: 'miss', ageSeconds: 0, timings: { embedMs, searchMs, totalMs: ms(started) } };
+      const { json, etag, embedMs, searchMs } = await compute();
+      return { json, etag, cache: 'miss', ageSeconds: 0, timings: { embedMs, searchMs, totalMs: elapsedMs(started) } };
     } catch (error) {
       const dependencyDown = error instanceof EmbedderUnavailableError || error instanceof IndexUnavailableError;
       if (cached && dependencyDown) return fromCache('stale', cached);
@@ -114,11 +110,11 @@ export class SearchService {
         const dimensions = await index.dimensions();
         if (input.vector.length !== dimensions)
           throw new ApiError(400, 'dimension_mismatch', `vector has ${input.vector.length} dimensions; the index has ${dimensions}`);
-        vector = Float32Array.from(input.vector);
+        vector = prepared.vector;
       }
       model = (await embeddings.knownModel().catch(() => undefined))?.id ?? null;
     }
-    const embedMs = input.type === 'text' || input.type === 'image' ? ms(embedStarted) : 0;
+    const embedMs = input.type === 'text' || input.type === 'image' ? elapsedMs(embedStarted) : 0;
 
     const searchStarted = performance.now();
     const query: VectorizeQueryOptions = { topK: options.k, returnMetadata: options.metadata };
@@ -137,7 +133,7 @@ export class SearchService {
         throw error;
       }
     }
-    const searchMs = ms(searchStarted);
+    const searchMs = elapsedMs(searchStarted);
 
     const payload: SearchPayload = {
       query: prepared.echo,
@@ -150,8 +146,8 @@ export class SearchService {
     };
     const json = JSON.stringify(payload);
     const etag = await etagOf(json);
-    defer(results.put(key, payload, json, etag));
-    return { payload, json, etag, embedMs, searchMs };
+    defer(results.put(key, json, etag));
+    return { json, etag, embedMs, searchMs };
   }
 
   /** Items like a stored one, leaving the item itself out (so one more is asked for, within the cap). */
@@ -177,6 +173,8 @@ interface Prepared {
   hash: string;
   descriptor: Record<string, unknown>;
   echo: Record<string, unknown>;
+  /** A vector input as float32 (vector inputs only). */
+  vector?: Float32Array;
 }
 
 async function prepare(input: SearchInput, options: SearchOptions): Promise<Prepared> {
@@ -196,10 +194,12 @@ async function prepare(input: SearchInput, options: SearchOptions): Promise<Prep
     }
     case 'vector': {
       // Keyed by the float32 bytes the index will see.
-      const hash = await sha256Hex(Float32Array.from(input.vector));
+      const vector = Float32Array.from(input.vector);
+      const hash = await sha256Hex(vector);
       return {
         input,
         hash,
+        vector,
         descriptor: { type: 'vector', sha256: hash, ...keyed },
         echo: { type: 'vector', dimensions: input.vector.length, ...shared },
       };

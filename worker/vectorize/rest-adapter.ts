@@ -21,8 +21,6 @@ export interface RestAdapterOptions {
   token?: string | undefined;
   /** Per call (default 10 s). */
   timeoutMs?: number;
-  /** Defaults to the global fetch; pass a service binding's fetch to reach the index through one. */
-  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 type Operation = 'INDEX_GET' | 'VECTOR_QUERY' | 'VECTOR_INSERT' | 'VECTOR_UPSERT' | 'VECTOR_GET' | 'VECTOR_DELETE';
@@ -45,13 +43,11 @@ export class VectorizeRestAdapter implements Vectorize {
   readonly #url: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
-  readonly #fetch: (url: string, init: RequestInit) => Promise<Response>;
 
   constructor(options: RestAdapterOptions) {
     this.#url = options.indexUrl.replace(/\/+$/, '');
     this.#headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
   }
 
   /**
@@ -106,7 +102,7 @@ export class VectorizeRestAdapter implements Vectorize {
   async #call<T>(op: Operation, path: string, init: RequestInit): Promise<T> {
     let response: Response;
     try {
-      response = await this.#fetch(`${this.#url}${path}`, {
+      response = await fetch(`${this.#url}${path}`, {
         ...init,
         headers: { ...(init.headers as Record<string, string> | undefined), ...this.#headers },
         signal: AbortSignal.timeout(this.#timeoutMs),
