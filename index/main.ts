@@ -1,12 +1,14 @@
 // npm run index:serve — the local Vectorize-compatible index service.
+// Unset variables take startIndexServer's defaults (shown in parentheses).
 //   INDEX_PORT (8791)  INDEX_HOST (127.0.0.1)  INDEX_DATA_DIR (.data/index)
 //   INDEX_TOKEN (optional bearer token)  INDEX_LOG_LEVEL (info)
 //   INDEX_SNAPSHOT_WAL_BYTES (67108864)  INDEX_SNAPSHOT_INTERVAL_MS (300000)
 import { startIndexServer } from './server.ts';
 
-function integerEnv(name: string, fallback: number, min: number, max: number): number {
+/** An integer setting, or undefined when unset so startIndexServer applies its default. */
+function integerEnv(name: string, min: number, max: number): number | undefined {
   const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     console.error(`${name} must be an integer from ${min} to ${max} (got ${raw})`);
@@ -16,12 +18,12 @@ function integerEnv(name: string, fallback: number, min: number, max: number): n
 }
 
 const server = await startIndexServer({
-  port: integerEnv('INDEX_PORT', 8791, 0, 65535),
-  host: process.env.INDEX_HOST ?? '127.0.0.1',
-  dataDir: process.env.INDEX_DATA_DIR ?? '.data/index',
+  port: integerEnv('INDEX_PORT', 0, 65535),
+  host: process.env.INDEX_HOST,
+  dataDir: process.env.INDEX_DATA_DIR,
   token: process.env.INDEX_TOKEN || undefined,
-  snapshotWalBytes: integerEnv('INDEX_SNAPSHOT_WAL_BYTES', 64 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
-  snapshotIntervalMs: integerEnv('INDEX_SNAPSHOT_INTERVAL_MS', 5 * 60_000, 1000, 2 ** 31 - 1),
+  snapshotWalBytes: integerEnv('INDEX_SNAPSHOT_WAL_BYTES', 1, Number.MAX_SAFE_INTEGER),
+  snapshotIntervalMs: integerEnv('INDEX_SNAPSHOT_INTERVAL_MS', 1000, 2 ** 31 - 1),
 });
 
 let stopping = false;

@@ -8,15 +8,17 @@ import { Catalog } from './storage/catalog.ts';
 
 export interface IndexServerOptions {
   /** 0 picks a free port. Default 8791. */
-  port?: number;
-  host?: string;
-  dataDir?: string;
+  port?: number | undefined;
+  /** Default 127.0.0.1. */
+  host?: string | undefined;
+  /** Default .data/index. */
+  dataDir?: string | undefined;
   token?: string | undefined;
   logger?: Logger;
   /** Snapshot an index once its log reaches this many bytes (default 64 MiB). */
-  snapshotWalBytes?: number;
+  snapshotWalBytes?: number | undefined;
   /** …and at least this often while its log is non-empty (default 5 minutes). */
-  snapshotIntervalMs?: number;
+  snapshotIntervalMs?: number | undefined;
   tuning?: Partial<SearchTuning>;
 }
 

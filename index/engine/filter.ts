@@ -15,7 +15,7 @@ const OPERATORS = new Set(['$eq', '$ne', '$in', '$nin', '$lt', '$lte', '$gt', '$
 
 const invalid = (message: string) => badRequest(CODES.invalidFilter, `invalid filter: ${message}`);
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Filter strings compare by the same 64-byte prefix the index keeps. */

@@ -34,7 +34,7 @@ function below(v: string | number, b: RangeBound): boolean {
 }
 
 /** First position in sorted `keys` whose key satisfies `ok` (ok is monotone false→true). */
-function lowerBound<T>(keys: T[], ok: (k: T) => boolean): number {
+export function lowerBound<T>(keys: readonly T[], ok: (k: T) => boolean): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {

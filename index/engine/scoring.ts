@@ -77,31 +77,45 @@ export function exactTop(
   return selector.result();
 }
 
-/** The score Vectorize reports, computed in float64. */
-export function vectorizeScore(metric: DistanceMetric, query: Float32Array, values: Float32Array): number {
-  let dot = 0;
-  let qq = 0;
-  let xx = 0;
-  for (let i = 0; i < values.length; i++) {
-    const q = query[i]!;
-    const x = values[i]!;
-    dot += q * x;
-    qq += q * q;
-    xx += x * x;
-  }
+/**
+ * The scorer for one query: `score(values, squaredNorm)` is the score
+ * Vectorize reports for a stored row, computed in float64. `squaredNorm` is
+ * the row's Σx² as VectorStore keeps it (float64, summed in index order —
+ * the same sum this computed before); only cosine reads it.
+ */
+export function vectorizeScorer(
+  metric: DistanceMetric,
+  query: Float32Array,
+  dim: number,
+): (values: Float32Array, squaredNorm: number) => number {
   switch (metric) {
-    case 'cosine':
-      return qq > 0 && xx > 0 ? dot / Math.sqrt(qq * xx) : 0;
-    case 'dot-product':
-      return -dot;
-    case 'euclidean': {
-      let ss = 0;
-      for (let i = 0; i < values.length; i++) {
-        const d = query[i]! - values[i]!;
-        ss += d * d;
+    case 'cosine': {
+      let qq = 0;
+      for (let i = 0; i < dim; i++) {
+        const q = query[i]!;
+        qq += q * q;
       }
-      return Math.sqrt(ss);
+      return (values, xx) => {
+        let dot = 0;
+        for (let i = 0; i < values.length; i++) dot += query[i]! * values[i]!;
+        return qq > 0 && xx > 0 ? dot / Math.sqrt(qq * xx) : 0;
+      };
     }
+    case 'dot-product':
+      return (values) => {
+        let dot = 0;
+        for (let i = 0; i < values.length; i++) dot += query[i]! * values[i]!;
+        return -dot;
+      };
+    case 'euclidean':
+      return (values) => {
+        let ss = 0;
+        for (let i = 0; i < values.length; i++) {
+          const d = query[i]! - values[i]!;
+          ss += d * d;
+        }
+        return Math.sqrt(ss);
+      };
   }
 }
 

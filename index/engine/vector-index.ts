@@ -18,8 +18,8 @@ import type {
 } from '../types.ts';
 import { matchesFilter } from './filter.ts';
 import { DEFAULT_HNSW, HnswGraph, type HnswParams } from './hnsw.ts';
-import { indexableValue, PropertyIndex } from './metadata-index.ts';
-import { byScore, exactTop, vectorizeScore } from './scoring.ts';
+import { indexableValue, lowerBound, PropertyIndex } from './metadata-index.ts';
+import { byScore, exactTop, vectorizeScorer } from './scoring.ts';
 import { VectorStore, type NewRecord, type VectorRecord } from './vector-store.ts';
 
 export interface SearchTuning {
@@ -88,14 +88,6 @@ export class VectorIndex {
 
   get vectorCount(): number {
     return this.store.count;
-  }
-
-  get namespaceCount(): number {
-    return this.namespaces.size;
-  }
-
-  hasNamespace(ns: string): boolean {
-    return this.namespaces.has(ns);
   }
 
   has(id: string): boolean {
@@ -268,14 +260,7 @@ export class VectorIndex {
     let start = 0;
     if (cursor !== undefined) {
       const after = decodeCursor(cursor);
-      let lo = 0;
-      let hi = ids.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (ids[mid]! <= after) lo = mid + 1;
-        else hi = mid;
-      }
-      start = lo;
+      start = lowerBound(ids, (id) => id > after);
     }
     const page = ids.slice(start, start + count);
     const isTruncated = start + page.length < ids.length;
@@ -391,10 +376,11 @@ export class VectorIndex {
 
   private toMatches(rows: number[], req: QueryRequest): Match[] {
     const metric = this.config.metric;
+    const score = vectorizeScorer(metric, req.vector, this.store.dim);
     const matches = rows.map((row): Match => {
       const record = this.store.record(row);
       const values = this.store.values(row);
-      const match: Match = { id: record.id, score: vectorizeScore(metric, req.vector, values) };
+      const match: Match = { id: record.id, score: score(values, this.store.squaredNorm(row)) };
       if (req.returnValues) match.values = Array.from(values);
       if (req.returnMetadata === 'all' && record.metadata !== undefined) match.metadata = record.metadata;
       if (req.returnMetadata === 'indexed' && record.indexed) match.metadata = Object.fromEntries(record.indexed);

@@ -24,8 +24,9 @@ export function vectorRoutes(app: Hono, catalog: Catalog): void {
     await durable.commit({ kind, mutationId, timestamp: Date.now(), vectors, values });
     return ok(c, { mutationId });
   };
-  app.post('/:name/insert', limitBody(LIMITS.maxUploadBytes), write('insert'));
-  app.post('/:name/upsert', limitBody(LIMITS.maxUploadBytes), write('upsert'));
+  // Upload bodies are capped at LIMITS.maxUploadBytes by the app-wide limit (app.ts).
+  app.post('/:name/insert', write('insert'));
+  app.post('/:name/upsert', write('upsert'));
 
   app.post('/:name/query', limitBody(LIMITS.maxJsonBytes), async (c) => {
     const durable = catalog.get(c.req.param('name'));

@@ -1,6 +1,7 @@
 // NDJSON vector uploads: one {"id","values","metadata"?,"namespace"?} per
 // line. Checked by hand rather than with zod — a 5,000 × 1,536 upload is
 // 7.7 M numbers and this is the hot path of bulk loading.
+import { isPlainObject } from '../engine/filter.ts';
 import { badRequest, CODES } from '../errors.ts';
 import { LIMITS, utf8Bytes } from '../limits.ts';
 import type { Metadata, VectorHeader } from '../types.ts';
@@ -10,9 +11,6 @@ export interface ParsedUpload {
   /** Row-major float32, `vectors.length × dimensions`. */
   values: Float32Array;
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class Unparsable extends Error {}
 

@@ -4,7 +4,7 @@
 // and graph-<g>.usearch the HNSW graph at the same point (an optimisation:
 // without it the graph is rebuilt from the matrix). Both are written to
 // temporary names, fsynced and renamed, so a crash leaves the old snapshot.
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IndexState } from '../engine/vector-index.ts';
 import { frame, scanFrames } from './frames.ts';
@@ -94,8 +94,4 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
     at += c.length;
   }
   return { header, matrix };
-}
-
-export async function removeQuietly(path: string): Promise<void> {
-  await rm(path, { force: true, recursive: true });
 }

@@ -51,10 +51,6 @@ export class WalWriter {
     return new WalWriter(handle, path, size);
   }
 
-  get path(): string {
-    return this.currentPath;
-  }
-
   /** Bytes of records in the current file. */
   get bytes(): number {
     return this.size - WAL_MAGIC.length;
