@@ -5,9 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { generate } from '../embedder/model-gen/generate.ts';
+import { generate, HF_TEXT_MODEL, layoutDirName } from '../embedder/model-gen/generate.ts';
 
-const TINY_MODEL = 'models/tiny-hf';
+const MODELS_DIR = 'models';
+const TINY_MODEL = `${MODELS_DIR}/${layoutDirName('tiny', 'hf')}`;
 const ports = {
   embedder: process.env.EMBEDDER_PORT ?? '8790',
   index: process.env.INDEX_PORT ?? '8791',
@@ -26,7 +27,7 @@ function secret(name: string): string {
 
 function modelDir(): string {
   if (process.env.MODEL_DIR) return process.env.MODEL_DIR;
-  if (!existsSync(`${TINY_MODEL}/onnx/text_model.onnx`)) generate({ arch: 'tiny', outDir: 'models', layouts: ['hf'] });
+  if (!existsSync(`${TINY_MODEL}/${HF_TEXT_MODEL}`)) generate({ arch: 'tiny', outDir: MODELS_DIR, layouts: ['hf'] });
   console.warn(
     '\x1b[1;31mWARNING: no MODEL_DIR given, so the stack runs the generated tiny random-weight CLIP.\n' +
       'Search results are meaningless with it. Fetch a real model, e.g.\n' +

@@ -72,10 +72,6 @@ export class DynamicBatcher<I, O> {
     private readonly hooks: BatcherHooks = {},
   ) {}
 
-  get depth(): number {
-    return this.queue.length;
-  }
-
   /** Queues a request's items; resolves with their outputs in order. */
   submit(items: I[], signal?: AbortSignal): Promise<O[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError(this.name));
@@ -126,14 +122,14 @@ export class DynamicBatcher<I, O> {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.schedule(true);
+    this.schedule();
     if (!this.running && this.queue.length === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private schedule(now = false): void {
+  private schedule(): void {
     if (this.running || this.queue.length === 0) return;
-    if (now || this.closed || this.queue.length >= this.options.maxBatchSize) {
+    if (this.closed || this.queue.length >= this.options.maxBatchSize) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
       void this.runBatch();
@@ -166,7 +162,7 @@ export class DynamicBatcher<I, O> {
         this.hooks.onBatch?.(batch.length, this.recentBatchSeconds);
       }
     }
-    if (this.queue.length > 0) this.schedule(this.closed || this.queue.length >= this.options.maxBatchSize);
+    if (this.queue.length > 0) this.schedule();
     else if (this.closed) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 

@@ -29,11 +29,16 @@ export async function readJson<T extends z.ZodType>(c: Context, schema: T): Prom
   return parsed.data;
 }
 
-/** Float32 rows as one little-endian binary body (the worker's and backfill's format). */
-export function binaryRows(rows: Float32Array[], dim: number): Response {
+/** Float32 rows of `dim` values each, packed end to end into one array. */
+export function stack(rows: Float32Array[], dim: number): Float32Array {
   const out = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => out.set(r, i * dim));
-  return new Response(new Uint8Array(out.buffer), {
+  return out;
+}
+
+/** Float32 rows as one little-endian binary body (the worker's and backfill's format). */
+export function binaryRows(rows: Float32Array[], dim: number): Response {
+  return new Response(new Uint8Array(stack(rows, dim).buffer), {
     headers: {
       'content-type': 'application/octet-stream',
       'x-embedding-dim': String(dim),

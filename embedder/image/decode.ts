@@ -3,7 +3,7 @@ import type { OutputInfo, Sharp } from 'sharp';
 import { CorruptImageError, ImageTooLargeError } from './errors.ts';
 import { decodeGifFirstFrame } from './gif.ts';
 import { cmykToRgb, grey16ToRgb } from './pil-convert.ts';
-import type { ImageHeader } from './probe.ts';
+import { uprightSize, type ImageHeader } from './probe.ts';
 import type { RgbImage } from './resample.ts';
 
 /**
@@ -58,9 +58,9 @@ export async function decodeRgb(bytes: Uint8Array, header: ImageHeader, maxPixel
  * for `decode: 'fast'`.
  */
 export async function decodeJpegShrunk(bytes: Uint8Array, header: ImageHeader, maxPixels: number, shrink: number): Promise<RgbImage> {
-  const swap = header.orientation >= 5;
-  const width = Math.ceil((swap ? header.height : header.width) / shrink);
-  const height = Math.ceil((swap ? header.width : header.height) / shrink);
+  const upright = uprightSize(header);
+  const width = Math.ceil(upright.width / shrink);
+  const height = Math.ceil(upright.height / shrink);
   const pipeline = open(bytes, maxPixels).resize({ width, height, fit: 'fill', fastShrinkOnLoad: true, kernel: 'nearest' });
   return decodeWith(pipeline, header, maxPixels);
 }

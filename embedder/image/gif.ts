@@ -1,4 +1,5 @@
-import { CorruptImageError, ImageTooLargeError } from './errors.ts';
+import { CorruptImageError } from './errors.ts';
+import { checkPixels } from './probe.ts';
 import type { RgbImage } from './resample.ts';
 
 /**
@@ -180,7 +181,7 @@ export function decodeGifFirstFrame(bytes: Uint8Array, maxPixels: number): RgbIm
   // Like Pillow, grow the canvas to a frame that sticks out of the logical screen.
   width = Math.max(width, frame.left + frame.width);
   height = Math.max(height, frame.top + frame.height);
-  if (width * height > maxPixels) throw new ImageTooLargeError(width, height, maxPixels);
+  checkPixels(width, height, maxPixels);
   if (width === 0 || height === 0) throw new CorruptImageError('GIF has zero size');
 
   const indices = new Uint8Array(width * height).fill(frame.transparent ?? 0);

@@ -3,7 +3,7 @@ import { addon } from '../../native/addon.ts';
 import type { JpegDeclined, JpegDecodeResult } from '../../native/types.ts';
 import { pillowCoefficients } from './pillow-coefficients.ts';
 import type { ResampleFilter } from './pillow-coefficients.ts';
-import type { ImageHeader } from './probe.ts';
+import { uprightSize, type ImageHeader } from './probe.ts';
 import type { Region, RgbImage } from './resample.ts';
 
 // Decoded pixels per thread. Below a megapixel one thread is best: a batch already decodes its
@@ -47,7 +47,7 @@ export async function decodeJpegResized(
 ): Promise<RgbImage | JpegDeclined> {
   if (!addon) return { declined: 'native addon not loaded' };
   const rotated = header.orientation >= 5;
-  const upright = rotated ? { width: header.height, height: header.width } : header;
+  const upright = uprightSize(header);
   const horizontal = width !== upright.width ? pillowCoefficients(upright.width, width, filter) : null;
   const vertical = height !== upright.height ? pillowCoefficients(upright.height, height, filter) : null;
   if (rotated) {

@@ -2,7 +2,7 @@ import type { PreprocessConfig } from './config.ts';
 import { decodeJpegShrunk, decodeRgb } from './decode.ts';
 import { decodeJpegResized } from './jpeg-native.ts';
 import { centerCropPlacement, resizedSize } from './geometry.ts';
-import { probeImage, type ImageHeader } from './probe.ts';
+import { probeImage, uprightSize, type ImageHeader } from './probe.ts';
 import type { ImageFormat } from './sniff.ts';
 import { resizeRgbAsync } from './resample.ts';
 import { toChwTensor } from './tensor.ts';
@@ -32,11 +32,6 @@ export interface DecodeReport {
   readonly format: ImageFormat;
   readonly decoder: 'native' | 'libvips' | 'gif';
   readonly declined?: string;
-}
-
-/** The image's size once its EXIF orientation is applied. */
-function uprightSize(header: ImageHeader): { width: number; height: number } {
-  return header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
 }
 
 /** The shrink-on-load factor 'fast' may use: the image stays at least twice the resize target. */

@@ -19,7 +19,13 @@ export interface ImageHeader {
 
 const PNG_COLOUR_GREY = 0;
 
-function checkPixels(width: number, height: number, maxPixels: number): void {
+/** The image's size once its EXIF orientation is applied. */
+export function uprightSize(header: ImageHeader): { width: number; height: number } {
+  return header.orientation >= 5 ? { width: header.height, height: header.width } : { width: header.width, height: header.height };
+}
+
+/** Throws ImageTooLargeError when width x height is over `maxPixels`. */
+export function checkPixels(width: number, height: number, maxPixels: number): void {
   if (width * height > maxPixels) throw new ImageTooLargeError(width, height, maxPixels);
 }
 

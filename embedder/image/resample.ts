@@ -95,7 +95,7 @@ function verticalPass(
 }
 
 /** A plain Uint8Array view, so that the hot loops see a single array type. */
-function bytesOf(data: Uint8Array | Uint8ClampedArray): Uint8Array {
+export function bytesOf(data: Uint8Array | Uint8ClampedArray): Uint8Array {
   return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 

@@ -1,6 +1,6 @@
 import type { PreprocessConfig } from './config.ts';
 import type { CropPlacement } from './geometry.ts';
-import type { RgbImage } from './resample.ts';
+import { bytesOf, type RgbImage } from './resample.ts';
 
 /**
  * transformers' rescale then normalize, as a lookup per channel and byte value:
@@ -44,7 +44,7 @@ export function toChwTensor(pixels: RgbImage, placement: CropPlacement, config: 
     out.fill(blue[0] as number, 2 * plane);
   }
   // One array type for the hot loop, whichever kind of byte array the pixels came in.
-  const data = new Uint8Array(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength);
+  const data = bytesOf(pixels.data);
   // One pass over the interleaved pixels, writing all three planes.
   let p = 0;
   for (let y = 0; y < pixels.height; y++) {

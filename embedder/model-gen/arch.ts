@@ -57,7 +57,3 @@ export const ARCHS: Readonly<Record<ArchName, ClipArch>> = {
 export function isArchName(value: string): value is ArchName {
   return (ARCH_NAMES as readonly string[]).includes(value);
 }
-
-/** OpenAI CLIP image normalisation. */
-export const CLIP_IMAGE_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
-export const CLIP_IMAGE_STD = [0.26862954, 0.26130258, 0.27577711] as const;

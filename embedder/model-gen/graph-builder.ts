@@ -18,13 +18,11 @@ export interface ValueInfoSpec {
 export type AttributeValue =
   | { readonly type: 'int'; readonly value: number }
   | { readonly type: 'ints'; readonly value: readonly number[] }
-  | { readonly type: 'float'; readonly value: number }
   | { readonly type: 'tensor'; readonly value: TensorSource };
 
 export const attr = {
   int: (value: number): AttributeValue => ({ type: 'int', value }),
   ints: (value: readonly number[]): AttributeValue => ({ type: 'ints', value }),
-  float: (value: number): AttributeValue => ({ type: 'float', value }),
   tensor: (value: TensorSource): AttributeValue => ({ type: 'tensor', value }),
 };
 

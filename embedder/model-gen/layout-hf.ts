@@ -17,7 +17,8 @@
  *                            text_embeds [text_batch_size, D], image_embeds [image_batch_size, D]
  * Here the embeddings are L2-normalised (CLIPModel normalises before the logits).
  */
-import { CLIP_IMAGE_MEAN, CLIP_IMAGE_STD, type ClipArch } from './arch.ts';
+import { OPENAI_CLIP_MEAN, OPENAI_CLIP_STD } from '../image/config.ts';
+import type { ClipArch } from './arch.ts';
 import { attr, GraphBuilder, type GraphSpec } from './graph-builder.ts';
 import type { WeightOverrides } from './params.ts';
 import { indentedJson, type Json } from './json-format.ts';
@@ -156,8 +157,8 @@ export function hfPreprocessorConfig(arch: ClipArch): Json {
     do_resize: true,
     feature_extractor_type: 'CLIPFeatureExtractor',
     image_processor_type: 'CLIPImageProcessor',
-    image_mean: [...CLIP_IMAGE_MEAN],
-    image_std: [...CLIP_IMAGE_STD],
+    image_mean: [...OPENAI_CLIP_MEAN],
+    image_std: [...OPENAI_CLIP_STD],
     resample: 3,
     rescale_factor: 0.00392156862745098,
     size: { shortest_edge: size },

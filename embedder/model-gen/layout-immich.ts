@@ -7,7 +7,8 @@
  *   visual/preprocess_cfg.json
  * Batch and sequence are fixed; embeddings are already L2-normalised.
  */
-import { CLIP_IMAGE_MEAN, CLIP_IMAGE_STD, type ClipArch } from './arch.ts';
+import { OPENAI_CLIP_MEAN, OPENAI_CLIP_STD } from '../image/config.ts';
+import type { ClipArch } from './arch.ts';
 import type { GraphSpec } from './graph-builder.ts';
 import type { WeightOverrides } from './params.ts';
 import { pythonJson, type Json } from './json-format.ts';
@@ -76,8 +77,8 @@ export function openClipPreprocessConfig(arch: ClipArch): Json {
   return {
     size: [size, size],
     mode: 'RGB',
-    mean: [...CLIP_IMAGE_MEAN],
-    std: [...CLIP_IMAGE_STD],
+    mean: [...OPENAI_CLIP_MEAN],
+    std: [...OPENAI_CLIP_STD],
     interpolation: 'bicubic',
     resize_mode: 'shortest',
     fill_color: 0,

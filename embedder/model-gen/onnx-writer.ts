@@ -76,8 +76,6 @@ function attribute(name: string, value: AttributeValue): object {
       return { name, type: AttributeType.INT, i: value.value };
     case 'ints':
       return { name, type: AttributeType.INTS, ints: [...value.value] };
-    case 'float':
-      return { name, type: AttributeType.FLOAT, f: value.value };
     case 'tensor':
       return {
         name,

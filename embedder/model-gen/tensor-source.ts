@@ -147,7 +147,7 @@ export function concatVectors(parts: readonly FloatParam[], seed: number): Tenso
 
 /** A small tensor held in memory (shape constants, scalars). */
 export function constantTensor(
-  dataType: typeof DataType.INT64 | typeof DataType.FLOAT | typeof DataType.INT32,
+  dataType: typeof DataType.INT64 | typeof DataType.FLOAT,
   dims: readonly number[],
   values: readonly number[],
 ): TensorSource {
@@ -156,8 +156,6 @@ export function constantTensor(
   if (dataType === DataType.INT64) {
     const data = BigInt64Array.from(values.map((v) => BigInt(v)));
     bytes = new Uint8Array(data.buffer);
-  } else if (dataType === DataType.INT32) {
-    bytes = new Uint8Array(Int32Array.from(values).buffer);
   } else {
     bytes = new Uint8Array(Float32Array.from(values).buffer);
   }

@@ -8,6 +8,7 @@
  * so argmax pooling and every consumer that hard-codes those ids work. The
  * files follow the vendored openai/clip-vit-base-patch32 ones field for field.
  */
+import { BYTE_TO_SYMBOL } from '../text/byte-level.ts';
 import { CLIP_CONTEXT_LENGTH, CLIP_VOCAB_SIZE } from './arch.ts';
 import { indentedJson } from './json-format.ts';
 
@@ -21,26 +22,13 @@ export interface GeneratedVocabulary {
   readonly merges: readonly (readonly [string, string])[];
 }
 
-/** GPT-2/CLIP `bytes_to_unicode`: the printable stand-in of each byte, in vocabulary order. */
-export function byteSymbols(): string[] {
-  const printable: number[] = [];
-  for (let c = 0x21; c <= 0x7e; c++) printable.push(c);
-  for (let c = 0xa1; c <= 0xac; c++) printable.push(c);
-  for (let c = 0xae; c <= 0xff; c++) printable.push(c);
-  const symbols = printable.map((c) => String.fromCharCode(c));
-  let extra = 0;
-  for (let byte = 0; byte < 256; byte++) {
-    if (!printable.includes(byte)) symbols.push(String.fromCharCode(256 + extra++));
-  }
-  return symbols;
-}
-
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz'.split('');
 const END_OF_WORD = '</w>';
 
 /** Builds a vocabulary of `vocabSize` ids (≥ 514). Deterministic; no randomness involved. */
 export function generateVocabulary(vocabSize: number = CLIP_VOCAB_SIZE): GeneratedVocabulary {
-  const base = byteSymbols();
+  // GPT-2/CLIP `bytes_to_unicode` symbols in vocabulary order: by code point (printable bytes first).
+  const base = [...BYTE_TO_SYMBOL].sort((a, b) => a.charCodeAt(0) - b.charCodeAt(0));
   const mergeCount = vocabSize - 2 * base.length - 2;
   if (mergeCount < 0) throw new Error(`vocabulary size ${vocabSize} is below the ${2 * base.length + 2} base ids`);
   const merges: [string, string][] = [];

@@ -15,7 +15,7 @@ import { decodeJpegNative, decodeJpegResized } from '../../embedder/image/jpeg-n
 import { parseHfPreprocessorConfig, preprocess } from '../../embedder/image/index.ts';
 import { resizeRgb } from '../../embedder/image/resample.ts';
 import { toChwTensor } from '../../embedder/image/tensor.ts';
-import { probeImage } from '../../embedder/image/probe.ts';
+import { probeImage, uprightSize } from '../../embedder/image/probe.ts';
 import type { RgbImage } from '../../embedder/image/resample.ts';
 import { addon } from '../../native/addon.ts';
 import { cjpeg, cjpegAvailable } from '../support/cjpeg.ts';
@@ -111,8 +111,7 @@ describe.skipIf(!addon)('decoding fused with the resize', () => {
   /** The fused decode against libvips' decode then the TypeScript Pillow resize, for one geometry. */
   async function expectFusedLikeTwoSteps(bytes: Uint8Array, shortestEdge: number, crop: number | null) {
     const header = await probeImage(bytes, LIMIT);
-    const upright = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
-    const size = resizedSize(upright, { kind: 'shortestEdge', shortestEdge });
+    const size = resizedSize(uprightSize(header), { kind: 'shortestEdge', shortestEdge });
     const region = crop ? centerCropPlacement(size, { width: crop, height: crop }).source : { left: 0, top: 0, ...size };
     const fused = await decodeJpegResized(bytes, header, LIMIT, size.width, size.height, 'bicubic', region);
     if ('declined' in fused) expect.fail(`declined: ${fused.declined}`);

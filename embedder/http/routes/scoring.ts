@@ -6,13 +6,7 @@ import { dotScores } from '../../../native/index.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { limitedList, limitedText, readJson } from '../validation.ts';
-
-const stack = (rows: Float32Array[], dim: number) => {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => out.set(r, i * dim));
-  return out;
-};
+import { limitedList, limitedText, readJson, stack } from '../validation.ts';
 
 function softmax(logits: number[]): number[] {
   const max = Math.max(...logits);
