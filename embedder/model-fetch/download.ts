@@ -1,10 +1,9 @@
 // Downloads files into a directory with resume (HTTP Range onto a .part
 // file) and checksum verification before a file takes its final name.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fetchFile, type HubFile, type HubLocation } from './hub.ts';
 
 export interface DownloadProgress {
@@ -40,9 +39,17 @@ export async function downloadFile(location: HubLocation, file: HubFile, dir: st
     // A server that ignores Range answers 200 with the whole file: start over.
     const resumed = response.status === 206;
     if (!resumed) have = 0;
-    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
-    body.on('data', (chunk: Buffer) => progress?.advance(file, chunk.length));
-    await pipeline(body, createWriteStream(part, { flags: resumed ? 'a' : 'w' }));
+    // Each chunk is on disk before the next is read, so a dropped connection
+    // leaves every byte received for the next run to resume from.
+    const out = await open(part, resumed ? 'a' : 'w');
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        await out.write(chunk);
+        progress?.advance(file, chunk.length);
+      }
+    } finally {
+      await out.close();
+    }
   }
   const check = await digest(part, file);
   if (!check.ok) {

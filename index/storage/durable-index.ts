@@ -109,9 +109,12 @@ export class DurableIndex {
       );
   }
 
-  /** Snapshots the current state and drops the logs it covers (no-op when the log is empty). */
-  snapshot(): Promise<void> {
-    this.snapshotting ??= this.takeSnapshot().finally(() => {
+  /** Snapshots the state as of this call and drops the logs it covers (no-op when the log is empty). */
+  async snapshot(): Promise<void> {
+    // One already running was cut before writes the caller may expect covered:
+    // let it finish, then snapshot whatever the log holds since.
+    while (this.snapshotting) await this.snapshotting.catch(() => {});
+    this.snapshotting = this.takeSnapshot().finally(() => {
       this.snapshotting = null;
     });
     return this.snapshotting;

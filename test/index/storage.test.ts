@@ -165,6 +165,20 @@ describe('durable index recovery', () => {
     await reopened.close({ snapshot: false });
   });
 
+  it('a snapshot asked for while another runs also covers the writes made since that one began', async () => {
+    const durable = await DurableIndex.open(dir, config, options(), silent);
+    await durable.commit(upsert(['a']));
+    const running = durable.snapshot();
+    await durable.commit(upsert(['b'])); // lands after the running snapshot's cut
+    await durable.snapshot();
+    await running;
+    const reopened = await DurableIndex.open(dir, config, options(), silent);
+    expect(reopened.recovery.replayedMutations).toBe(0);
+    expect(state(reopened)).toEqual(state(durable));
+    await durable.close({ snapshot: false });
+    await reopened.close({ snapshot: false });
+  });
+
   it('recovers from a torn last log record with a warning, then keeps writing', async () => {
     const durable = await DurableIndex.open(dir, config, options(), silent);
     await durable.commit(upsert(['a']));

@@ -111,7 +111,8 @@ export class ResultCache {
       this.#memory.delete(key);
       entry = undefined;
     }
-    entry ??= await this.#fromEdge(key);
+    // A concurrent request for the same key may have stored its result while this one waited on the edge.
+    entry ??= (await this.#fromEdge(key)) ?? this.#memory.get(key);
     if (!entry) return undefined;
     const ageSeconds = this.#age(entry);
     if (ageSeconds > this.#lifetimeSeconds) return undefined;
