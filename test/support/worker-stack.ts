@@ -11,6 +11,21 @@ import { embedderDimensions, ensureIndex, startLocalWorker, type EnsureIndexOpti
 import { spawnIndexServer, type SpawnedServer } from './index-server.ts';
 import { startService, type ServiceProcess } from './service-process.ts';
 
+/**
+ * A restart must reuse the old port (the worker is configured with it), and in the moment
+ * the port was free another process may have been given it: try again shortly.
+ */
+async function onSamePort<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === 5 || !String(error).includes('EADDRINUSE')) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 export const ADMIN_TOKEN = 'test-admin-token';
 export const EMBEDDER_TOKEN = 'test-embedder-token';
 
@@ -116,13 +131,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await embedder.stop('SIGKILL');
     },
     async restartEmbedder() {
-      embedder = await startService('embedder/main.ts', { ...embedderEnv, EMBEDDER_PORT: embedderPort }, 'embedder ready');
+      embedder = await onSamePort(() => startService('embedder/main.ts', { ...embedderEnv, EMBEDDER_PORT: embedderPort }, 'embedder ready'));
     },
     async killIndex() {
       await index.stop('SIGKILL');
     },
     async restartIndex() {
-      index = await spawnIndexServer({ ...indexEnv, INDEX_PORT: indexPort });
+      index = await onSamePort(() => spawnIndexServer({ ...indexEnv, INDEX_PORT: indexPort }));
     },
     async embedderEmbedRequests() {
       const metrics = await (await fetch(`${embedder.url}/metrics`)).text();
