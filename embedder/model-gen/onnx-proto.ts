@@ -117,6 +117,8 @@ const root = protobuf.parse(ONNX_PROTO_SUBSET, { keepCase: true }).root;
 export const ModelProto = root.lookupType('onnx.ModelProto');
 export const GraphProto = root.lookupType('onnx.GraphProto');
 export const TensorProto = root.lookupType('onnx.TensorProto');
+/** Also used by the runtime to read and write the nodes it rewrites (runtime/pooled-rows.ts). */
+export const NodeProto = root.lookupType('onnx.NodeProto');
 
 /** ONNX TensorProto.DataType values used here. */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { loadPreprocessConfig, preprocess, tensorShape, type DecodeReport, type PreprocessConfig } from '../image/index.ts';
 import { openSession, type Provider, type RuntimeOptions } from '../runtime/execution-provider.ts';
+import { visionTowerWithPooledRowEarly } from '../runtime/pooled-tower.ts';
 import { ClipTower, type PixelBatch } from '../runtime/tower.ts';
 import { loadClipTokenizer, type ClipTokenizer, type TokenizedBatch } from '../text/index.ts';
 import { locateModelFiles, type Layout, type Variant } from './layout.ts';
@@ -15,6 +16,11 @@ export interface LoadClipOptions extends RuntimeOptions {
   decode?: 'exact' | 'fast';
   /** Told which decoder produced each image's pixels. */
   onImageDecoded?: (report: DecodeReport) => void;
+  /**
+   * Rewrite the vision graph so that the last block's row-wise steps run on the pooled class token
+   * only (runtime/pooled-rows.ts), when it reproduces the exported graph's embeddings. Default true.
+   */
+  pooledRowEarly?: boolean;
 }
 
 export interface Clip {
@@ -26,6 +32,8 @@ export interface Clip {
   readonly provider: Provider;
   readonly imageSize: number;
   readonly contextLength: number;
+  /** Which vision graph runs: the rewritten one (and what it saves), or the exported one and why. */
+  readonly visionGraph: string;
   tokenize(texts: readonly string[]): TokenizedBatch;
   /** `decode` overrides the load option for this call. */
   preprocess(image: Uint8Array, decode?: 'exact' | 'fast'): Promise<Float32Array>;
@@ -72,7 +80,10 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
   const vision = files.combined ? text : await openSession(files.visionModel, { ...options, device: text.provider });
   const placeholders = { ids: [tokenizer.sotId, tokenizer.eotId], imageSize };
   const textTower = new ClipTower(text.session, 'text', placeholders);
-  const visionTower = new ClipTower(vision.session, 'vision', placeholders);
+  let visionTower = new ClipTower(vision.session, 'vision', placeholders);
+  let visionGraph = 'vision graph kept as exported';
+  if (!files.combined && options.pooledRowEarly !== false)
+    ({ tower: visionTower, note: visionGraph } = await visionTowerWithPooledRowEarly(visionTower, files.visionModel, vision.provider, options, placeholders));
   if (textTower.fixedLength !== null && textTower.fixedLength !== tokenizer.contextLength)
     throw new Error(`text model takes ${textTower.fixedLength} tokens but the tokenizer's context is ${tokenizer.contextLength}`);
 
@@ -107,6 +118,7 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
     provider: text.provider,
     imageSize,
     contextLength: tokenizer.contextLength,
+    visionGraph,
     tokenize,
     preprocess: preprocessImage,
     async embedTexts(texts) {

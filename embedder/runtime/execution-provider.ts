@@ -48,6 +48,11 @@ export function cudaProviderInstalled(): boolean {
   return existsSync(join(binDir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
 }
 
+/** Opens a model already in memory (a rewritten graph) on a provider that is known to work. */
+export function openSessionFromBytes(model: Uint8Array, provider: Provider, options: RuntimeOptions): Promise<InferenceSession> {
+  return InferenceSession.create(model, sessionOptions(provider, options));
+}
+
 /**
  * Opens a model file on the preferred device. `auto` tries CUDA and falls
  * back to the CPU; `cuda` fails fast with a clear message when unavailable.
