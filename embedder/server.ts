@@ -39,7 +39,7 @@ export async function startEmbedder(config: EmbedderConfig, log: Logger = pino({
     onImageDecoded: ({ format, decoder, declined }) => metrics.imageDecodes.inc({ format, decoder, declined: declined ?? '' }),
     ...(config.threads ? { intraOpThreads: config.threads } : {}),
   });
-  log.info({ model: clip.name, layout: clip.layout, dim: clip.dim, visionGraph: clip.visionGraph }, `embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`);
+  log.info({ model: clip.name, layout: clip.layout, dim: clip.dim, graphs: clip.graphs }, `embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`);
   metrics.model.set({ model: clip.name, layout: clip.layout, provider: clip.provider, dim: String(clip.dim) }, 1);
   const service = new EmbeddingService(clip, config.batching, metrics);
   const app = createApp({ service, limits: config.limits, metrics, ...(config.token ? { token: config.token } : {}) });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { loadPreprocessConfig, preprocess, tensorShape, type DecodeReport, type PreprocessConfig } from '../image/index.ts';
 import { openSession, type Provider, type RuntimeOptions } from '../runtime/execution-provider.ts';
-import { visionTowerWithPooledRowEarly } from '../runtime/pooled-tower.ts';
+import { probePixels, towerWithPooledRowEarly } from '../runtime/pooled-tower.ts';
 import { ClipTower, type PixelBatch } from '../runtime/tower.ts';
 import { loadClipTokenizer, type ClipTokenizer, type TokenizedBatch } from '../text/index.ts';
 import { locateModelFiles, type Layout, type Variant } from './layout.ts';
@@ -17,8 +17,8 @@ export interface LoadClipOptions extends RuntimeOptions {
   /** Told which decoder produced each image's pixels. */
   onImageDecoded?: (report: DecodeReport) => void;
   /**
-   * Rewrite the vision graph so that the last block's row-wise steps run on the pooled class token
-   * only (runtime/pooled-rows.ts), when it reproduces the exported graph's embeddings. Default true.
+   * Rewrite each tower's graph so that the last block's row-wise steps run on the pooled token only
+   * (runtime/pooled-rows.ts), where that reproduces the exported graph's embeddings. Default true.
    */
   pooledRowEarly?: boolean;
 }
@@ -32,8 +32,8 @@ export interface Clip {
   readonly provider: Provider;
   readonly imageSize: number;
   readonly contextLength: number;
-  /** Which vision graph runs: the rewritten one (and what it saves), or the exported one and why. */
-  readonly visionGraph: string;
+  /** Which graph each tower runs: rewritten (and what it saves), or as exported and why. */
+  readonly graphs: { readonly text: string; readonly vision: string };
   tokenize(texts: readonly string[]): TokenizedBatch;
   /** `decode` overrides the load option for this call. */
   preprocess(image: Uint8Array, decode?: 'exact' | 'fast'): Promise<Float32Array>;
@@ -79,11 +79,8 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
   const text = await openSession(files.textModel, options);
   const vision = files.combined ? text : await openSession(files.visionModel, { ...options, device: text.provider });
   const placeholders = { ids: [tokenizer.sotId, tokenizer.eotId], imageSize };
-  const textTower = new ClipTower(text.session, 'text', placeholders);
+  let textTower = new ClipTower(text.session, 'text', placeholders);
   let visionTower = new ClipTower(vision.session, 'vision', placeholders);
-  let visionGraph = 'vision graph kept as exported';
-  if (!files.combined && options.pooledRowEarly !== false)
-    ({ tower: visionTower, note: visionGraph } = await visionTowerWithPooledRowEarly(visionTower, files.visionModel, vision.provider, options, placeholders));
   if (textTower.fixedLength !== null && textTower.fixedLength !== tokenizer.contextLength)
     throw new Error(`text model takes ${textTower.fixedLength} tokens but the tokenizer's context is ${tokenizer.contextLength}`);
 
@@ -93,6 +90,19 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
   // dynamic sequence axis lets a batch be padded to its longest text, not to 77.
   const padTo = textTower.fixedLength === null ? 'longest' : 'context';
   const tokenize = (texts: readonly string[]) => tokenizer.tokenize(texts, { padTo });
+
+  const graphs = { text: 'text graph kept as exported', vision: 'vision graph kept as exported' };
+  if (!files.combined && options.pooledRowEarly !== false) {
+    const probeTokens = { ...tokenize(['a photo of a cat', 'two dogs running through deep snow on a bright winter morning']), batch: 2 };
+    ({ tower: textTower, note: graphs.text } = await towerWithPooledRowEarly(textTower, files.textModel, text.provider, options, placeholders, (tower) =>
+      tower.embedTokens(probeTokens),
+    ));
+    const batch = visionTower.fixedBatch ?? 2;
+    const probeImages = { pixels: probePixels(batch, imageSize), batch, size: imageSize };
+    ({ tower: visionTower, note: graphs.vision } = await towerWithPooledRowEarly(visionTower, files.visionModel, vision.provider, options, placeholders, (tower) =>
+      tower.embedPixels(probeImages),
+    ));
+  }
 
   const embedPreprocessed = async (pixels: readonly Float32Array[]): Promise<Float32Array[]> => {
     const per = 3 * imageSize * imageSize;
@@ -118,7 +128,7 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
     provider: text.provider,
     imageSize,
     contextLength: tokenizer.contextLength,
-    visionGraph,
+    graphs,
     tokenize,
     preprocess: preprocessImage,
     async embedTexts(texts) {

@@ -34,6 +34,7 @@ interface Node {
 const MODEL_GRAPH = 7;
 const GRAPH_NODE = 1;
 const GRAPH_INITIALIZER = 5;
+const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
 const TENSOR_DIMS = 1;
 const TENSOR_NAME = 8;
@@ -57,6 +58,13 @@ export interface PooledRowsReport {
   /** Of which matrix multiplications. */
   matmuls: number;
 }
+
+function stringField(message: Uint8Array, no: number): string {
+  const field = readFields(message).find((f) => f.no === no && f.payload);
+  return field ? utf8.decode(field.payload) : '';
+}
+const valueInfoName = (valueInfo: Uint8Array) => stringField(valueInfo, VALUE_INFO_NAME);
+const tensorName = (tensor: Uint8Array) => stringField(tensor, TENSOR_NAME);
 
 /** Dims of the graph's constants (initializers and Constant nodes), by name. */
 function constantDims(graphFields: WireField[], nodes: Node[]): Map<string, number[]> {
@@ -126,13 +134,22 @@ const int64Constant = (output: string, dims: number[], value: number): Node => (
   attribute: [{ name: 'value', type: ATTRIBUTE_TENSOR, t: { dims, data_type: INT64, int64_data: [value] } }],
 });
 
-const gatherRows = (data: string, indices: string, output: string): Node => ({
+const gather = (data: string, indices: string, output: string, axis: number): Node => ({
   input: [data, indices],
   output: [output],
   name: output,
   op_type: 'Gather',
-  attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: 1 }],
+  attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: axis }],
 });
+
+/** Where the embedding takes its one row per batch item from the [B, L, D] tensor `pooled`. */
+interface Pooling {
+  /** The Gather node. */
+  index: number;
+  pooled: string;
+  /** For the end-of-text pooling, the node flattening `pooled` to [B·L, D]. */
+  flatten?: number;
+}
 
 /**
  * The model with the pooled row gathered before the last block's row-wise steps, keeping only the
@@ -156,7 +173,9 @@ export function gatherPooledRowEarly(model: Uint8Array, embeddingOutput: string)
   const producer = new Map<string, number>();
   nodes.forEach((node, index) => node.output.forEach((o) => producer.set(o, index)));
 
-  // The pooling step: Gather(axis 1) of one constant row, upstream of the embedding.
+  // The pooling step, upstream of the embedding: Gather(axis 1) of one constant row (the class token),
+  // or Gather(axis 0) of one row per batch item from the tensor flattened to [B·L, D] (the end-of-text
+  // token, row b·L + argmax).
   const upstream = new Set<number>();
   const stack = [producer.get(embeddingOutput)];
   while (stack.length) {
@@ -165,24 +184,40 @@ export function gatherPooledRowEarly(model: Uint8Array, embeddingOutput: string)
     upstream.add(index);
     for (const input of nodes[index]!.input) stack.push(producer.get(input));
   }
-  const pools = [...upstream].filter((i) => {
-    const node = nodes[i]!;
-    return node.op_type === 'Gather' && intAttribute(node, 'axis') === 1 && dims.get(node.input[1]!)?.length === 0 && producer.has(node.input[0]!);
-  });
-  if (pools.length !== 1) return null;
-  const poolIndex = pools[0]!;
-  const pool = nodes[poolIndex]!;
+  const poolings: Pooling[] = [];
+  for (const index of upstream) {
+    const node = nodes[index]!;
+    const [data, indices] = node.input as [string, string];
+    if (node.op_type !== 'Gather' || !producer.has(data)) continue;
+    const axis = intAttribute(node, 'axis') ?? 0;
+    if (axis === 1 && dims.get(indices)?.length === 0) poolings.push({ index, pooled: data });
+    if (axis === 0 && !dims.has(indices)) {
+      const flattenIndex = producer.get(data)!;
+      const flatten = nodes[flattenIndex]!;
+      const mergesRows =
+        (flatten.op_type === 'Flatten' && intAttribute(flatten, 'axis') === 2) ||
+        (flatten.op_type === 'Reshape' && dims.get(flatten.input[1]!)?.join() === '2');
+      if (mergesRows && producer.has(flatten.input[0]!) && consumers.get(data)?.length === 1)
+        poolings.push({ index, pooled: flatten.input[0]!, flatten: flattenIndex });
+    }
+  }
+  if (poolings.length !== 1) return null;
+  const pooling = poolings[0]!;
+  const pool = nodes[pooling.index]!;
+  const reader = pooling.flatten ?? pooling.index;
+  const isShape = (index: number) => nodes[index]!.op_type === 'Shape';
 
-  // Walk back from the pooled tensor over row-wise nodes whose every result only feeds the walk.
+  // Walk back from the pooled tensor over row-wise nodes whose every result only feeds the walk
+  // (or a Shape, answered below from a tensor of the same shape).
   const region = new Set<number>();
-  const wanted = new Set([pool.input[0]!]);
+  const wanted = new Set([pooling.pooled]);
   const frontier = new Set<string>();
-  for (let index = poolIndex - 1; index >= 0; index--) {
+  for (let index = reader - 1; index >= 0; index--) {
     const node = nodes[index]!;
     const outputs = node.output.filter((o) => wanted.has(o));
     if (outputs.length === 0) continue;
-    const onlyFeedsRegion = node.output.every((o) =>
-      o === embeddingOutput ? false : (consumers.get(o) ?? []).every((c) => region.has(c) || c === poolIndex),
+    const onlyFeedsRegion = node.output.every(
+      (o) => o !== embeddingOutput && (consumers.get(o) ?? []).every((c) => region.has(c) || c === reader || isShape(c)),
     );
     if (onlyFeedsRegion && rowWise(node, dims)) {
       region.add(index);
@@ -196,27 +231,43 @@ export function gatherPooledRowEarly(model: Uint8Array, embeddingOutput: string)
   const matmuls = ordered.filter((i) => nodes[i]!.op_type === 'MatMul').length;
   if (matmuls === 0) return null;
 
+  // A Shape of a tensor that is no longer computed in full reads a frontier tensor of the same shape:
+  // back through shape-keeping steps (norms, element-wise ops) to where the walk began.
+  const sameShapeFrontier = (name: string): string | undefined => {
+    for (let t: string | undefined = name; t !== undefined; ) {
+      if (frontier.has(t)) return t;
+      const index = producer.get(t);
+      if (index === undefined || !region.has(index) || ['MatMul', 'ReduceMean'].includes(nodes[index]!.op_type)) return undefined;
+      t = nodes[index]!.input.find((i) => i && !dims.has(i));
+    }
+    return undefined;
+  };
+  const rewired = new Map<number, Node>();
+  for (const index of ordered)
+    for (const output of nodes[index]!.output)
+      for (const consumer of consumers.get(output) ?? []) {
+        if (region.has(consumer) || !isShape(consumer)) continue;
+        const twin = sameShapeFrontier(output);
+        if (!twin) return null;
+        rewired.set(consumer, { ...nodes[consumer]!, input: [twin] });
+      }
+
   const renamed = (name: string) => (frontier.has(name) || ordered.some((i) => nodes[i]!.output.includes(name)) ? name + SUFFIX : name);
-  const shape1 = `pooled_row_shape${SUFFIX}`;
-  const rowIndex = `pooled_row_index${SUFFIX}`;
   const zero = `pooled_row_zero${SUFFIX}`;
-  const added: Node[] = [
-    int64Constant(shape1, [1], 1),
-    { input: [pool.input[1]!, shape1], output: [rowIndex], name: rowIndex, op_type: 'Reshape', attribute: [] },
-    int64Constant(zero, [], 0),
-    ...[...frontier].map((name) => gatherRows(name, rowIndex, name + SUFFIX)),
-    ...ordered.map((i) => {
-      const node = nodes[i]!;
-      return { ...node, name: (node.name ?? `node${i}`) + SUFFIX, input: node.input.map((n) => (n ? renamed(n) : n)), output: node.output.map(renamed) };
-    }),
-    // The pooling Gather itself, on the one-row tensor: [B, 1, D] -> [B, D].
-    gatherRows(pool.input[0]! + SUFFIX, zero, pool.output[0]!),
-  ];
+  const added: Node[] = [int64Constant(zero, [], 0), ...gatherFrontier(pooling, pool, [...frontier])];
+  for (const index of ordered) {
+    const node = nodes[index]!;
+    added.push({ ...node, name: (node.name ?? `node${index}`) + SUFFIX, input: node.input.map((n) => (n ? renamed(n) : n)), output: node.output.map(renamed) });
+  }
+  // The pooling itself, on the one-row tensor: [B, 1, D] -> [B, D].
+  added.push(gather(pooling.pooled + SUFFIX, zero, pool.output[0]!, 1));
+
   // The full-size originals no longer reach the output: leave them out.
+  const current = (node: Node, index: number) => rewired.get(index) ?? node;
   const combined = [
-    ...nodes.slice(0, poolIndex).map((node, i) => ({ node, field: nodeFields[i] })),
+    ...nodes.slice(0, pooling.index).map((node, i) => ({ node: current(node, i), field: nodeFields[i] })),
     ...added.map((node) => ({ node, field: undefined })),
-    ...nodes.slice(poolIndex + 1).map((node, i) => ({ node, field: nodeFields[poolIndex + 1 + i] })),
+    ...nodes.slice(pooling.index + 1).map((node, i) => ({ node: current(node, pooling.index + 1 + i), field: nodeFields[pooling.index + 1 + i] })),
   ];
   const needed = new Set([embeddingOutput]);
   const live = new Set<WireField>();
@@ -227,17 +278,52 @@ export function gatherPooledRowEarly(model: Uint8Array, embeddingOutput: string)
     if (field) live.add(field);
   }
 
-  const poolField = nodeFields[poolIndex]!;
+  // Weights only the dropped originals read go too (ONNX Runtime would warn about each); one that is
+  // also listed as a graph input (older IR versions) stays, or it would become a required feed.
+  const graphInputs = new Set(graphFields.filter((f) => f.no === GRAPH_INPUT && f.payload).map((f) => valueInfoName(f.payload!)));
+  const unusedInitializer = (field: WireField) => {
+    const name = tensorName(field.payload!);
+    return !needed.has(name) && !graphInputs.has(name);
+  };
+
+  const poolField = nodeFields[pooling.index]!;
+  const rewiredFields = new Map([...rewired].map(([index, node]) => [nodeFields[index]!, node]));
   const graphParts: Uint8Array[] = [];
   for (const field of graphFields) {
     if (field === poolField) graphParts.push(...added.map(encodeNode));
     else if (field.no === GRAPH_NODE && !live.has(field)) continue;
+    else if (field.no === GRAPH_INITIALIZER && field.payload && unusedInitializer(field)) continue;
+    else if (rewiredFields.has(field)) graphParts.push(encodeNode(rewiredFields.get(field)!));
     else if (field.no === GRAPH_OUTPUT && field.payload) {
-      const name = readFields(field.payload).find((f) => f.no === VALUE_INFO_NAME)?.payload;
-      if (name && utf8.decode(name) === embeddingOutput) graphParts.push(field.raw);
+      if (valueInfoName(field.payload) === embeddingOutput) graphParts.push(field.raw);
     } else graphParts.push(field.raw);
   }
   const graph = lengthDelimited(MODEL_GRAPH, concatBytes(graphParts));
   const rewritten = concatBytes(modelFields.map((f) => (f === graphField ? graph : f.raw)));
   return { model: rewritten, report: { nodes: ordered.length, matmuls } };
+}
+
+/** Nodes giving each frontier tensor F [B, L, …] its pooled row as F@pooled [B, 1, …]. */
+function gatherFrontier(pooling: Pooling, pool: Node, frontier: string[]): Node[] {
+  const indices = pool.input[1]!;
+  if (pooling.flatten === undefined) {
+    // A scalar row index, as a one-element list so that the row axis stays.
+    const shape = `pooled_row_shape${SUFFIX}`;
+    const row = `pooled_row_index${SUFFIX}`;
+    return [
+      int64Constant(shape, [1], 1),
+      { input: [indices, shape], output: [row], name: row, op_type: 'Reshape', attribute: [] },
+      ...frontier.map((name) => gather(name, row, name + SUFFIX, 1)),
+    ];
+  }
+  // Per-batch rows of [B·L, …]: flatten F the same way, take the rows, and put the row axis back.
+  const keepBatch = `pooled_row_keep_batch${SUFFIX}`;
+  return [
+    { input: [], output: [keepBatch], name: keepBatch, op_type: 'Constant', attribute: [{ name: 'value', type: ATTRIBUTE_TENSOR, t: { dims: [3], data_type: INT64, int64_data: [0, 1, -1] } }] },
+    ...frontier.flatMap((name): Node[] => [
+      { input: [name], output: [`${name}@flat`], name: `${name}@flat`, op_type: 'Flatten', attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: 2 }] },
+      gather(`${name}@flat`, indices, `${name}@rows`, 0),
+      { input: [`${name}@rows`, keepBatch], output: [name + SUFFIX], name: name + SUFFIX, op_type: 'Reshape', attribute: [] },
+    ]),
+  ];
 }

@@ -1,6 +1,6 @@
-// The vision tower on the graph rewritten by pooled-rows.ts, used only when
-// it opens and reproduces the exported graph's embeddings on a probe batch;
-// otherwise the exported graph stays.
+// A tower on the graph rewritten by pooled-rows.ts, used only when it opens
+// and reproduces the exported graph's embeddings on a probe batch; otherwise
+// the exported graph stays.
 import { readFileSync } from 'node:fs';
 import { openSessionFromBytes, type Provider, type RuntimeOptions } from './execution-provider.ts';
 import { gatherPooledRowEarly } from './pooled-rows.ts';
@@ -15,44 +15,47 @@ export interface PooledTowerResult {
   note: string;
 }
 
-function probePixels(batch: number, size: number): Float32Array {
-  const pixels = new Float32Array(batch * 3 * size * size);
-  let state = 12345;
-  for (let i = 0; i < pixels.length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    pixels[i] = (state / 2 ** 32) * 4 - 2; // roughly the range of normalised pixels
-  }
-  return pixels;
-}
-
-export async function visionTowerWithPooledRowEarly(
+export async function towerWithPooledRowEarly(
   exported: ClipTower,
   modelPath: string,
   provider: Provider,
   options: RuntimeOptions,
   placeholders: ConstructorParameters<typeof ClipTower>[2],
+  /** Embeds the same probe batch with the given tower. */
+  probe: (tower: ClipTower) => Promise<Float32Array>,
 ): Promise<PooledTowerResult> {
-  const kept = (why: string) => ({ tower: exported, note: `vision graph kept as exported (${why})` });
+  const kept = (why: string) => ({ tower: exported, note: `${exported.modality} graph kept as exported (${why})` });
   let rewrite: ReturnType<typeof gatherPooledRowEarly>;
   let candidate: ClipTower;
   try {
     rewrite = gatherPooledRowEarly(new Uint8Array(readFileSync(modelPath)), exported.outputName);
     if (!rewrite) return kept('no pooled row to gather early');
-    candidate = new ClipTower(await openSessionFromBytes(rewrite.model, provider, options), 'vision', placeholders);
+    candidate = new ClipTower(await openSessionFromBytes(rewrite.model, provider, options), exported.modality, placeholders);
   } catch (error) {
     return kept(`the rewrite failed: ${(error as Error).message.split('\n')[0]}`);
   }
-  const batch = exported.fixedBatch ?? 2;
-  const size = placeholders.imageSize;
-  const probe = { pixels: probePixels(batch, size), batch, size };
-  const [want, got] = [await exported.embedPixels(probe), await candidate.embedPixels(probe)];
-  let diff = 0;
+  const [want, got] = [await probe(exported), await probe(candidate)];
+  let diff = got.length === want.length ? 0 : Infinity;
   for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(want[i]! - got[i]!));
-  if (!(diff <= TOLERANCE) || got.length !== want.length) {
+  if (!(diff <= TOLERANCE)) {
     await candidate.close();
     return kept(`the rewritten graph differed by ${diff}`);
   }
   await exported.close();
   const { nodes, matmuls } = rewrite.report;
-  return { tower: candidate, note: `vision graph: the pooled row is gathered before the last ${nodes} row-wise steps (${matmuls} MatMul), max difference ${diff}` };
+  return {
+    tower: candidate,
+    note: `${exported.modality} graph: the pooled row is gathered before the last ${nodes} row-wise steps (${matmuls} MatMul), max difference ${diff}`,
+  };
+}
+
+/** Pixels for the probe: a fixed pseudo-random batch in the range of normalised images. */
+export function probePixels(batch: number, size: number): Float32Array {
+  const pixels = new Float32Array(batch * 3 * size * size);
+  let state = 12345;
+  for (let i = 0; i < pixels.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    pixels[i] = (state / 2 ** 32) * 4 - 2;
+  }
+  return pixels;
 }
