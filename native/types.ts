@@ -78,6 +78,8 @@ export interface NativeAddon extends ScoringBackend {
   sequentialRead(data: Float32Array, threads: number): number;
   resampleRgb(...args: ResampleArgs): Uint8Array;
   resampleRgbAsync(...args: ResampleArgs): Promise<Uint8Array>;
+  /** RGB bytes to a planar float32 tensor through per-channel tables (R, G, B: 256 each), placed at (left, top). */
+  rgbToChw(rgb: Uint8Array, width: number, height: number, tables: Float32Array, outWidth: number, outHeight: number, left: number, top: number): Float32Array;
   /** Baseline JPEG to RGB as stored (no EXIF orientation), bit-identical to libjpeg-turbo (native/src/image/jpeg). */
   decodeJpegRgbAsync(bytes: Uint8Array, maxPixels: number, threads: number): Promise<JpegDecodeResult>;
   /** The same decode, EXIF orientation 1-4 applied, fused with resampleRgb: only the region of the resized image is returned. */

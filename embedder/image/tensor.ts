@@ -1,29 +1,30 @@
+import { addon } from '../../native/addon.ts';
 import type { PreprocessConfig } from './config.ts';
 import type { CropPlacement } from './geometry.ts';
 import { bytesOf, type RgbImage } from './resample.ts';
 
 /**
- * transformers' rescale then normalize, as a lookup per channel and byte value:
+ * transformers' rescale then normalize, as a lookup per channel and byte value (R, G, B: 256 each):
  * float32(float64(v) * factor), then (x - mean) / std with every operand and result in float32.
  */
-function computeChannelTables(config: PreprocessConfig): Float32Array[] {
+function computeChannelTables(config: PreprocessConfig): Float32Array {
   const f = Math.fround;
-  return [0, 1, 2].map((c) => {
-    const table = new Float32Array(256);
+  const tables = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) {
     for (let v = 0; v < 256; v++) {
       let x = config.rescaleFactor === null ? v : f(v * config.rescaleFactor);
       if (config.normalize) {
         x = f(f(x - f(config.normalize.mean[c] as number)) / f(config.normalize.std[c] as number));
       }
-      table[v] = x;
+      tables[c * 256 + v] = x;
     }
-    return table;
-  });
+  }
+  return tables;
 }
 
-const tablesByConfig = new WeakMap<PreprocessConfig, Float32Array[]>();
+const tablesByConfig = new WeakMap<PreprocessConfig, Float32Array>();
 
-function channelTables(config: PreprocessConfig): Float32Array[] {
+export function channelTables(config: PreprocessConfig): Float32Array {
   let tables = tablesByConfig.get(config);
   if (!tables) tablesByConfig.set(config, (tables = computeChannelTables(config)));
   return tables;
@@ -34,17 +35,26 @@ function channelTables(config: PreprocessConfig): Float32Array[] {
  * padding is pixel value 0 passed through the same rescale/normalise.
  */
 export function toChwTensor(pixels: RgbImage, placement: CropPlacement, config: PreprocessConfig): Float32Array {
+  const tables = channelTables(config);
+  const { width, height } = placement.output;
+  if (!addon) return toChwTensorScript(pixels, placement, tables);
+  return addon.rgbToChw(bytesOf(pixels.data), pixels.width, pixels.height, tables, width, height, placement.left, placement.top);
+}
+
+/** toChwTensor in TypeScript: the fallback without the addon, and the reference its native twin is tested against. */
+export function toChwTensorScript(pixels: RgbImage, placement: CropPlacement, tables: Float32Array): Float32Array {
+  const data = bytesOf(pixels.data);
   const { width, height } = placement.output;
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  const [red, green, blue] = channelTables(config) as [Float32Array, Float32Array, Float32Array];
+  const red = tables.subarray(0, 256);
+  const green = tables.subarray(256, 512);
+  const blue = tables.subarray(512);
   if (pixels.width !== width || pixels.height !== height) {
     out.fill(red[0] as number, 0, plane);
     out.fill(green[0] as number, plane, 2 * plane);
     out.fill(blue[0] as number, 2 * plane);
   }
-  // One array type for the hot loop, whichever kind of byte array the pixels came in.
-  const data = bytesOf(pixels.data);
   // One pass over the interleaved pixels, writing all three planes.
   let p = 0;
   for (let y = 0; y < pixels.height; y++) {

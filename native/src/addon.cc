@@ -243,6 +243,7 @@ Napi::Value SequentialRead(const Napi::CallbackInfo& info) {
 
 void register_resample(Napi::Env env, Napi::Object exports);
 void register_jpeg(Napi::Env env, Napi::Object exports);
+void register_chw(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -259,6 +260,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sequentialRead", Napi::Function::New(env, SequentialRead));
   register_resample(env, exports);
   register_jpeg(env, exports);
+  register_chw(env, exports);
   return exports;
 }
 

@@ -165,19 +165,25 @@ const embedder = await startService('embedder/main.ts', { MODEL_DIR: modelDir, E
 const httpRatios: { images: Record<number, number>; texts: Record<number, number> } = { images: {}, texts: {} };
 try {
   for (const batch of BATCHES) {
-    const sendImages = (images: Uint8Array[]) => () => {
+    // The multipart body is encoded once: the load generator shares the two cores with the service,
+    // and its own encoding is not the service's cost.
+    const sendImages = async (images: Uint8Array[]) => {
       const form = new FormData();
       for (let i = 0; i < batch; i++) form.append(`f${i}`, new Blob([images[i % images.length]!]), 'p.jpg');
-      return fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: form, headers: { accept: 'application/octet-stream' } });
+      const encoded = new Request(embedder.url, { method: 'POST', body: form });
+      const headers = { 'content-type': encoded.headers.get('content-type')!, accept: 'application/octet-stream' };
+      const body = new Uint8Array(await encoded.arrayBuffer());
+      return () => fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body, headers });
     };
+    const [sendThumbnails, sendPhotos] = [await sendImages(thumbnails), await sendImages(photos)];
     // Interleaved rounds, best of each, as everywhere in this file.
     let bare = 0;
     let http = 0;
     let httpPhotos = 0;
     for (let round = 0; round < ROUNDS; round++) {
       bare = Math.max(bare, await bareImagesPerSecond(batch));
-      http = Math.max(http, await httpPerSecond(sendImages(thumbnails), batch, IMAGES_PER_POINT));
-      httpPhotos = Math.max(httpPhotos, await httpPerSecond(sendImages(photos), batch, IMAGES_PER_POINT));
+      http = Math.max(http, await httpPerSecond(sendThumbnails, batch, IMAGES_PER_POINT));
+      httpPhotos = Math.max(httpPhotos, await httpPerSecond(sendPhotos, batch, IMAGES_PER_POINT));
     }
     httpRatios.images[batch] = http / bare;
     rows.push({ section: 'images/s', what: 'HTTP, 224×224 JPEGs vs bare run', batch, ours: http, reference: bare, ratio: http / bare });

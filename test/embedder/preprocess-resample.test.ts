@@ -8,7 +8,8 @@ import { PRECISION_BITS, pillowCoefficients } from '../../embedder/image/pillow-
 import type { ResampleFilter } from '../../embedder/image/pillow-coefficients.ts';
 import { resizeRgb } from '../../embedder/image/resample.ts';
 import type { RgbImage } from '../../embedder/image/resample.ts';
-import { toChwTensor } from '../../embedder/image/tensor.ts';
+import { channelTables, toChwTensor, toChwTensorScript } from '../../embedder/image/tensor.ts';
+import { addon } from '../../native/addon.ts';
 import { parseHfPreprocessorConfig } from '../../embedder/image/index.ts';
 import { seededRandom } from '../support/random.ts';
 
@@ -71,6 +72,25 @@ describe('centre crop (transformers center_crop)', () => {
     // The first real pixel: row ceil(174/2) = 87, column 62.
     const first = image.data[0]!;
     expect(tensor[87 * 224 + 62]).toBe(Math.fround(Math.fround(Math.fround(first * config.rescaleFactor!) - Math.fround(config.normalize!.mean[0]!)) / Math.fround(config.normalize!.std[0]!)));
+  });
+
+  it.skipIf(!addon)('the native packing gives the TypeScript twin’s tensor, padded or not', () => {
+    const config = parseHfPreprocessorConfig({ do_resize: false });
+    // Cropped pixels: the full output, or smaller and placed in the padding.
+    for (const [width, height] of [[224, 224], [100, 50], [224, 101], [17, 224], [1, 1]] as const) {
+      const image = noise(width, height, width + height);
+      const placement = centerCropPlacement(image, config.centerCrop);
+      expect(toChwTensor(image, placement, config)).toEqual(toChwTensorScript(image, placement, channelTables(config)));
+    }
+  });
+
+  it.skipIf(!addon)('the native packing refuses pixels that do not fit the output', () => {
+    const tables = channelTables(parseHfPreprocessorConfig({}));
+    const rgb = new Uint8Array(10 * 10 * 3);
+    expect(() => addon!.rgbToChw(rgb, 10, 10, tables, 10, 10, 1, 0)).toThrow(RangeError);
+    expect(() => addon!.rgbToChw(rgb, 10, 9, tables, 10, 10, 0, 0)).toThrow('rgb length must be width * height * 3');
+    expect(() => addon!.rgbToChw(rgb, 10, 10, tables.subarray(1), 10, 10, 0, 0)).toThrow('3 * 256');
+    expect(() => addon!.rgbToChw(rgb as unknown as Uint8Array, 10, 10, new Float64Array(768) as unknown as Float32Array, 10, 10, 0, 0)).toThrow(TypeError);
   });
 });
 
