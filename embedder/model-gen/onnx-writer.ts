@@ -5,6 +5,7 @@
  * generator to the file and a 350 MB model never sits in memory.
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { fieldHeader } from '../runtime/protobuf-wire.ts';
 import { AttributeType, FieldNumber, GraphProto, ModelProto, TensorProto } from './onnx-proto.ts';
 import type { AttributeValue, GraphSpec, NodeSpec, ValueInfoSpec } from './graph-builder.ts';
 import type { ByteSink, TensorSource } from './tensor-source.ts';
@@ -17,34 +18,6 @@ export interface ModelSpec {
   readonly producerVersion: string;
   readonly docString: string;
   readonly metadata: Readonly<Record<string, string>>;
-}
-
-const WIRE_LENGTH_DELIMITED = 2;
-
-function varint(value: number): Uint8Array {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`bad varint ${value}`);
-  const bytes: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    bytes.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  bytes.push(v);
-  return Uint8Array.from(bytes);
-}
-
-function tag(field: number): Uint8Array {
-  return varint(field * 8 + WIRE_LENGTH_DELIMITED);
-}
-
-/** Field header (tag + length) of a length-delimited field whose payload is `length` bytes. */
-function fieldHeader(field: number, length: number): Uint8Array {
-  const t = tag(field);
-  const l = varint(length);
-  const out = new Uint8Array(t.length + l.length);
-  out.set(t);
-  out.set(l, t.length);
-  return out;
 }
 
 function collect(source: TensorSource): Uint8Array {

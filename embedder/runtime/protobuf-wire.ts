@@ -62,6 +62,7 @@ export function readFields(bytes: Uint8Array): WireField[] {
 }
 
 function varint(value: number): number[] {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`bad varint ${value}`);
   const out: number[] = [];
   let rest = value;
   while (rest >= 0x80) {
@@ -72,13 +73,14 @@ function varint(value: number): number[] {
   return out;
 }
 
-/** A length-delimited field (embedded message, bytes, string) with the given payload. */
+/** Tag and length of a length-delimited field (embedded message, bytes, string) whose payload is `length` bytes. */
+export function fieldHeader(no: number, length: number): Uint8Array {
+  return Uint8Array.from([...varint(no * 8 + 2), ...varint(length)]);
+}
+
+/** A length-delimited field with the given payload. */
 export function lengthDelimited(no: number, payload: Uint8Array): Uint8Array {
-  const head = [...varint(no * 8 + 2), ...varint(payload.length)];
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head, 0);
-  out.set(payload, head.length);
-  return out;
+  return concatBytes([fieldHeader(no, payload.length), payload]);
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
