@@ -127,12 +127,12 @@ function encodeNode(node: Node): Uint8Array {
   return lengthDelimited(GRAPH_NODE, NodeProto.encode(NodeProto.fromObject(node)).finish());
 }
 
-const int64Constant = (output: string, dims: number[], value: number): Node => ({
+const int64Constant = (output: string, dims: number[], values: number[]): Node => ({
   input: [],
   output: [output],
   name: output,
   op_type: 'Constant',
-  attribute: [{ name: 'value', type: ATTRIBUTE_TENSOR, t: { dims, data_type: INT64, int64_data: [value] } }],
+  attribute: [{ name: 'value', type: ATTRIBUTE_TENSOR, t: { dims, data_type: INT64, int64_data: values } }],
 });
 
 const gather = (data: string, indices: string, output: string, axis: number): Node => ({
@@ -255,7 +255,7 @@ export function gatherPooledRowEarly(model: Uint8Array, embeddingOutput: string)
 
   const renamed = (name: string) => (frontier.has(name) || ordered.some((i) => nodes[i]!.output.includes(name)) ? name + SUFFIX : name);
   const zero = `pooled_row_zero${SUFFIX}`;
-  const added: Node[] = [int64Constant(zero, [], 0), ...gatherFrontier(pooling, pool, [...frontier])];
+  const added: Node[] = [int64Constant(zero, [], [0]), ...gatherFrontier(pooling, pool, [...frontier])];
   for (const index of ordered) {
     const node = nodes[index]!;
     added.push({ ...node, name: (node.name ?? `node${index}`) + SUFFIX, input: node.input.map((n) => (n ? renamed(n) : n)), output: node.output.map(renamed) });
@@ -312,7 +312,7 @@ function gatherFrontier(pooling: Pooling, pool: Node, frontier: string[]): Node[
     const shape = `pooled_row_shape${SUFFIX}`;
     const row = `pooled_row_index${SUFFIX}`;
     return [
-      int64Constant(shape, [1], 1),
+      int64Constant(shape, [1], [1]),
       { input: [indices, shape], output: [row], name: row, op_type: 'Reshape', attribute: [] },
       ...frontier.map((name) => gather(name, row, name + SUFFIX, 1)),
     ];
@@ -320,7 +320,7 @@ function gatherFrontier(pooling: Pooling, pool: Node, frontier: string[]): Node[
   // Per-batch rows of [B·L, …]: flatten F the same way, take the rows, and put the row axis back.
   const keepBatch = `pooled_row_keep_batch${SUFFIX}`;
   return [
-    { input: [], output: [keepBatch], name: keepBatch, op_type: 'Constant', attribute: [{ name: 'value', type: ATTRIBUTE_TENSOR, t: { dims: [3], data_type: INT64, int64_data: [0, 1, -1] } }] },
+    int64Constant(keepBatch, [3], [0, 1, -1]),
     ...frontier.flatMap((name): Node[] => [
       { input: [name], output: [`${name}@flat`], name: `${name}@flat`, op_type: 'Flatten', attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: 2 }] },
       gather(`${name}@flat`, indices, `${name}@rows`, 0),
