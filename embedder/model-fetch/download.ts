@@ -1,10 +1,11 @@
 // Downloads files into a directory with resume (HTTP Range onto a .part
 // file) and checksum verification before a file takes its final name.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { dirname, join } from 'node:path';
-import { fetchFile, type HubFile, type HubLocation } from './hub.ts';
+import { finished } from 'node:stream/promises';
+import { getFile, type HubFile, type HubLocation } from './hub.ts';
 
 export interface DownloadProgress {
   start(file: HubFile, alreadyHave: number): void;
@@ -22,6 +23,31 @@ async function digest(path: string, file: HubFile): Promise<{ ok: boolean; expec
   return { ok: expected === '' || actual === expected, expected, actual };
 }
 
+// Each chunk is written synchronously as it arrives, so nothing waits in a
+// buffer: a dropped connection leaves every byte received on disk for the next
+// run to resume from.
+async function writeBody(response: IncomingMessage, fd: number, advance: (bytes: number) => void): Promise<{ written: number; broken?: Error }> {
+  let written = 0;
+  let writeError: Error | undefined;
+  response.on('data', (chunk: Buffer) => {
+    try {
+      writeSync(fd, chunk);
+      written += chunk.length;
+      advance(chunk.length);
+    } catch (error) {
+      writeError = error as Error;
+      response.destroy(writeError);
+    }
+  });
+  try {
+    await finished(response);
+    return { written };
+  } catch (error) {
+    if (writeError) throw writeError;
+    return { written, broken: error as Error };
+  }
+}
+
 export async function downloadFile(location: HubLocation, file: HubFile, dir: string, progress?: DownloadProgress): Promise<'cached' | 'downloaded'> {
   const target = join(dir, file.path);
   if (existsSync(target) && statSync(target).size === file.size && (await digest(target, file)).ok) return 'cached';
@@ -34,21 +60,26 @@ export async function downloadFile(location: HubLocation, file: HubFile, dir: st
   }
   progress?.start(file, have);
   if (have < file.size || file.size === 0) {
-    const response = await fetchFile(location, file.path, have);
-    if (!response.ok || !response.body) throw new Error(`downloading ${file.path} failed: HTTP ${response.status}`);
+    const response = await getFile(location, file.path, have);
+    const status = response.statusCode ?? 0;
+    if (status !== 200 && status !== 206) {
+      response.resume();
+      throw new Error(`downloading ${file.path} failed: HTTP ${status}`);
+    }
     // A server that ignores Range answers 200 with the whole file: start over.
-    const resumed = response.status === 206;
+    const resumed = status === 206;
     if (!resumed) have = 0;
-    // Each chunk is on disk before the next is read, so a dropped connection
-    // leaves every byte received for the next run to resume from.
-    const out = await open(part, resumed ? 'a' : 'w');
+    const fd = openSync(part, resumed ? 'a' : 'w');
+    let body: Awaited<ReturnType<typeof writeBody>>;
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        await out.write(chunk);
-        progress?.advance(file, chunk.length);
-      }
+      body = await writeBody(response, fd, (bytes) => progress?.advance(file, bytes));
     } finally {
-      await out.close();
+      closeSync(fd);
+    }
+    have += body.written;
+    if (have < file.size) {
+      const why = body.broken ? body.broken.message : 'the server closed the connection';
+      throw new Error(`downloading ${file.path}: stopped at byte ${have} of ${file.size} (${why}); run again to resume`);
     }
   }
   const check = await digest(part, file);

@@ -1,5 +1,7 @@
 // The two Hugging Face hub endpoints a model download needs: the recursive
 // file listing (with sizes and checksums) and the file download.
+import type { IncomingMessage } from 'node:http';
+import { httpGet } from './http-get.ts';
 
 export interface HubFile {
   path: string;
@@ -54,9 +56,6 @@ export function fileUrl(location: HubLocation, path: string): string {
   return `${location.endpoint}/${location.repo}/resolve/${encodeURIComponent(location.revision)}/${encoded}`;
 }
 
-export function fetchFile(location: HubLocation, path: string, fromByte: number): Promise<Response> {
-  return fetch(fileUrl(location, path), {
-    headers: headers(location, fromByte > 0 ? { range: `bytes=${fromByte}-` } : {}),
-    redirect: 'follow',
-  });
+export function getFile(location: HubLocation, path: string, fromByte: number): Promise<IncomingMessage> {
+  return httpGet(fileUrl(location, path), { headers: headers(location, fromByte > 0 ? { range: `bytes=${fromByte}-` } : {}) });
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,10 +28,34 @@ const isLfs = (b: Buffer) => b.length > 1000;
 const gitOid = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
 let server: Server;
+let cdn: Server;
 let endpoint: string;
+let cdnOrigin: string;
 let cutAfter: Record<string, number> = {}; // path -> bytes to send before dropping the connection
 let corrupt = new Set<string>();
-let requests: { path: string; range?: string }[] = [];
+let viaCdn = false; // answer /resolve/ with a redirect to another origin, as the real hub does for LFS files
+let requests: { path: string; range?: string; authorization?: string }[] = [];
+
+function serveFile(req: IncomingMessage, res: ServerResponse, path: string) {
+  const body = repoFiles[path];
+  if (!body) return res.writeHead(404).end();
+  requests.push({ path, ...(req.headers.range ? { range: req.headers.range } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+  const content = corrupt.has(path) ? Buffer.from(body).fill(0, 0, 10) : body;
+  const start = Number(/bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
+  res.writeHead(start > 0 ? 206 : 200, { 'content-length': content.length - start });
+  const limit = cutAfter[path];
+  if (limit !== undefined) {
+    delete cutAfter[path];
+    // Close the connection cleanly after the first part: the client gets those bytes, then a short body.
+    return res.write(content.subarray(start, start + limit), () => res.socket?.end());
+  }
+  res.end(content.subarray(start));
+}
+
+const listen = async (s: Server) => {
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+};
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -48,27 +72,18 @@ beforeAll(async () => {
     }
     const m = /^\/acme\/tiny-clip\/resolve\/main\/(.+)$/.exec(url.pathname);
     const path = m ? decodeURIComponent(m[1]!) : '';
-    const body = repoFiles[path];
-    if (!body) return res.writeHead(404).end();
-    requests.push({ path, ...(req.headers.range ? { range: req.headers.range } : {}) });
-    const content = corrupt.has(path) ? Buffer.from(body).fill(0, 0, 10) : body;
-    const start = Number(/bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
-    res.writeHead(start > 0 ? 206 : 200, { 'content-length': content.length - start });
-    const limit = cutAfter[path];
-    if (limit !== undefined) {
-      delete cutAfter[path];
-      // Close the connection cleanly after the first part: the client gets those bytes, then a short body.
-      return res.write(content.subarray(start, start + limit), () => res.socket?.end());
-    }
-    res.end(content.subarray(start));
+    if (viaCdn && repoFiles[path]) return res.writeHead(302, { location: `${cdnOrigin}/blobs/${encodeURIComponent(path)}?signature=x` }).end();
+    serveFile(req, res, path);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cdn = createServer((req, res) => serveFile(req, res, decodeURIComponent(new URL(req.url!, 'http://cdn').pathname.replace(/^\/blobs\//, ''))));
+  endpoint = await listen(server);
+  cdnOrigin = await listen(cdn);
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => Promise.all([server, cdn].map((s) => new Promise<void>((r) => s.close(() => r())))));
 beforeEach(() => {
   cutAfter = {};
   corrupt = new Set();
+  viaCdn = false;
   requests = [];
 });
 
@@ -89,13 +104,28 @@ describe('model:fetch', () => {
   it('resumes an interrupted download with a Range request instead of starting over', async () => {
     const dir = freshDir();
     cutAfter['onnx/vision_model.onnx'] = 200_000;
-    await expect(fetchModel({ repo: 'acme/tiny-clip', endpoint, outDir: dir })).rejects.toThrow();
+    await expect(fetchModel({ repo: 'acme/tiny-clip', endpoint, outDir: dir })).rejects.toThrow(
+      /onnx\/vision_model.onnx: stopped at byte 200000 of 500000 .*run again to resume/,
+    );
     expect(statSync(join(dir, 'onnx/vision_model.onnx.part')).size).toBe(200_000);
     const second = await fetchModel({ repo: 'acme/tiny-clip', endpoint, outDir: dir });
     expect(second.downloaded).toEqual(['onnx/vision_model.onnx']);
     expect(requests.at(-1)).toEqual({ path: 'onnx/vision_model.onnx', range: 'bytes=200000-' });
     expect(readFileSync(join(dir, 'onnx/vision_model.onnx')).equals(repoFiles['onnx/vision_model.onnx']!)).toBe(true);
     expect(existsSync(join(dir, 'onnx/vision_model.onnx.part'))).toBe(false);
+  });
+
+  it('follows the hub redirect to its CDN, resumes there, and keeps the token on the hub', async () => {
+    const dir = freshDir();
+    viaCdn = true;
+    cutAfter['onnx/text_model.onnx'] = 100_000;
+    await expect(fetchModel({ repo: 'acme/tiny-clip', endpoint, outDir: dir, token: 'hf_secret' })).rejects.toThrow(/stopped at byte 100000/);
+    await fetchModel({ repo: 'acme/tiny-clip', endpoint, outDir: dir, token: 'hf_secret' });
+    expect(readFileSync(join(dir, 'onnx/text_model.onnx')).equals(repoFiles['onnx/text_model.onnx']!)).toBe(true);
+    expect(requests.find((r) => r.path === 'onnx/text_model.onnx' && r.range)).toEqual({ path: 'onnx/text_model.onnx', range: 'bytes=100000-' });
+    // Every request that reached the CDN arrived there without the hub token.
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((r) => r.authorization)).toEqual([]);
   });
 
   it('refuses a file whose checksum does not match and keeps no partial copy', async () => {
