@@ -1,12 +1,12 @@
 // loadClip on real ONNX files: the PyTorch-exported fixtures (reference
 // embeddings) and the project's generated tiny model, in both layouts.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CudaUnavailableError, loadClip, ModelLayoutError, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';
+import { temporaryDirectory } from '../support/files.ts';
 import { cosine } from '../support/vectors.ts';
 
 const norm = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
@@ -50,7 +50,7 @@ describe.skipIf(!exported || !preprocessFixtures).each(['tiny-hf', 'tiny-immich'
 });
 
 describe('generated tiny model', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'clip-'));
+  const dir = temporaryDirectory('clip-');
   let hf: Clip;
   let immich: Clip;
   beforeAll(async () => {

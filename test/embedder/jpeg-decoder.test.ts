@@ -4,8 +4,7 @@
  * before; decoding fused with the resize gives exactly the bytes of the two steps apart, in every EXIF
  * orientation. Speed is measured by `npm run bench:embedder`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { probeImage, uprightSize } from '../../embedder/image/probe.ts';
 import type { RgbImage } from '../../embedder/image/resample.ts';
 import { addon } from '../../native/addon.ts';
 import { cjpeg, cjpegAvailable } from '../support/cjpeg.ts';
+import { temporaryDirectory } from '../support/files.ts';
 
 const LIMIT = 100_000_000;
 
@@ -196,7 +196,7 @@ describe.skipIf(!addon || !cjpegAvailable())('native JPEG decoding (libjpeg-turb
 
   /** A progressive file with the given scan script (cjpeg -scans). */
   const withScans = (script: string) => {
-    const file = join(mkdtempSync(join(tmpdir(), 'scans-')), 'scans.txt');
+    const file = join(temporaryDirectory('scans-', 'test'), 'scans.txt');
     writeFileSync(file, script);
     return cjpeg(rgb, width, height, ['-scans', file]);
   };

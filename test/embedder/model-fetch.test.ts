@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchModel } from '../../embedder/model-fetch/fetch-model.ts';
+import { temporaryDirectory } from '../support/files.ts';
 
 // A local server that answers like the Hugging Face hub: the tree listing API
 // (LFS files with their SHA-256, small files with their git blob SHA-1) and
@@ -87,7 +87,7 @@ beforeEach(() => {
   requests = [];
 });
 
-const freshDir = () => mkdtempSync(join(tmpdir(), 'model-fetch-'));
+const freshDir = () => temporaryDirectory('model-fetch-', 'test');
 
 describe('model:fetch', () => {
   it('downloads the HF-layout files of the requested variant, verified, and nothing else', async () => {

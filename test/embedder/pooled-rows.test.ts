@@ -3,8 +3,7 @@
 // embeddings as the exported graphs, the full-size steps gone, weights copied
 // byte for byte, and the graphs it does not fit left alone.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,9 +13,11 @@ import { NodeProto } from '../../embedder/model-gen/onnx-proto.ts';
 import { gatherPooledRowEarly } from '../../embedder/runtime/pooled-rows.ts';
 import { readFields } from '../../embedder/runtime/protobuf-wire.ts';
 import sharp from 'sharp';
+import { temporaryDirectory } from '../support/files.ts';
+import { seededRandom } from '../support/random.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';
 
-const generated = mkdtempSync(join(tmpdir(), 'pooled-rows-'));
+const generated = temporaryDirectory('pooled-rows-');
 generate({ arch: 'tiny', outDir: generated, seed: 11 });
 const exported = sharedPath('fixtures/exported-models');
 
@@ -33,8 +34,12 @@ const models: [string, string | undefined, Files][] = [
   ['PyTorch-exported OpenCLIP/Immich layout', exported && join(exported, 'tiny-immich'), IMMICH],
 ];
 
-const photo = async (seed: number) =>
-  new Uint8Array(await sharp({ create: { width: 320, height: 240, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 100 + seed * 20, sigma: 50 } } }).jpeg().toBuffer());
+/** A seeded noise photo, the same bytes every run (sharp's own noise is not seeded). */
+async function photo(seed: number): Promise<Uint8Array> {
+  const random = seededRandom(seed);
+  const pixels = Uint8Array.from({ length: 320 * 240 * 3 }, () => Math.floor(random() * 256));
+  return new Uint8Array(await sharp(pixels, { raw: { width: 320, height: 240, channels: 3 } }).jpeg().toBuffer());
+}
 
 /** Graph nodes and initializers as the wire has them. */
 function graphOf(model: Uint8Array) {

@@ -126,8 +126,8 @@ describe('decompression bombs → ImageTooLargeError (413), from the header alon
     expect(error.code).toBe('image_too_large');
     expect(error.message).toMatch(/50000x50000/);
     expect(error.message).toMatch(/maxPixels = 67108864/);
-    // Decoding 7.5 GB of RGB would take far longer than this, if it did not run out of memory first.
-    expect(elapsed).toBeLessThan(1000);
+    // Decoding 7.5 GB of RGB would take far longer than this (it takes about 2 ms), if it did not run out of memory first.
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('even when nothing follows the header', async () => {

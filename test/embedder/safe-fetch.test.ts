@@ -42,7 +42,8 @@ describe('safeFetch', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  const open = { policy: anyAddress, timeoutMs: 1000, maxBytes: 4096 };
+  // A generous deadline: only the /slow case, with its own, is about timing.
+  const open = { policy: anyAddress, timeoutMs: 30_000, maxBytes: 4096 };
   const failure = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as UrlFetchError);
 
   it('fetches a URL when the address policy allows it', async () => {

@@ -1,8 +1,6 @@
 // The embedder as users run it: a real process on the tiny model, over HTTP.
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import sharp from 'sharp';
@@ -11,9 +9,10 @@ import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
 import { PNG_SIGNATURE, pngChunk } from '../support/png.ts';
+import { temporaryDirectory } from '../support/files.ts';
 import { cosine } from '../support/vectors.ts';
 
-const modelsDir = mkdtempSync(join(tmpdir(), 'embedder-models-'));
+const modelsDir = temporaryDirectory('embedder-models-');
 generate({ arch: 'tiny', outDir: modelsDir, seed: 11 });
 
 

@@ -263,10 +263,13 @@ describe.skipIf(vocabDir === undefined || casesFile === undefined)('the real CLI
   it('encodes a short query in microseconds, not milliseconds', () => {
     const query = 'a photo of a dog playing in the snow';
     tokenizer.encode(query);
-    const runs = 2_000;
-    const start = performance.now();
-    for (let i = 0; i < runs; i++) tokenizer.encode(query);
-    const microseconds = ((performance.now() - start) / runs) * 1000;
+    // Best of five rounds, so that a pause of the loaded machine in one round does not count.
+    const round = () => {
+      const start = performance.now();
+      for (let i = 0; i < 400; i++) tokenizer.encode(query);
+      return ((performance.now() - start) / 400) * 1000;
+    };
+    const microseconds = Math.min(...Array.from({ length: 5 }, round));
     // Typically ~5 µs; the bound only catches an accidental per-call cost (no cache, regex rebuilds).
     expect(microseconds).toBeLessThan(500);
   });

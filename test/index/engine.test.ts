@@ -1,6 +1,8 @@
 // The in-memory engine without HTTP: filter semantics, metadata indexes, and
 // the HNSW path (forced on small data) against exact search.
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../index/errors.ts';
 import { compileFilter, matchesFilter } from '../../index/engine/filter.ts';
@@ -174,12 +176,15 @@ describe('HNSW search with exact re-scoring', () => {
     index.apply(mutation({ kind: 'delete', ids: deleted }));
     expect(index.vectorCount).toBe(n / 2);
     const { vectors: queries } = space.sample(20);
+    let sum = 0;
     for (let q = 0; q < 20; q++) {
       const query = queries.subarray(q * dim, (q + 1) * dim);
       const ids = index.query(request(query, 10)).map((m) => m.id);
       expect(ids.every((id) => Number(id.slice(1)) % 2 === 1)).toBe(true);
-      expect(recall(ids, bruteForce(index, query, 10))).toBeGreaterThanOrEqual(0.8);
+      sum += recall(ids, bruteForce(index, query, 10));
     }
+    // On average: a single query's recall varies with the graph, which a multi-threaded build makes anew each time.
+    expect(sum / 20).toBeGreaterThanOrEqual(0.95);
     // Move v1 onto the first query: it must now be the best match.
     const target = queries.slice(0, dim);
     index.apply(mutation({ kind: 'upsert', vectors: [{ id: 'v1', metadata: { bucket: 1 } }], values: target }));
@@ -240,7 +245,8 @@ describe('HNSW search with exact re-scoring', () => {
   it('snapshots and restores to identical answers with the saved graph', () => {
     const { index, space } = buildIndex('euclidean', 1000, dim);
     const { state, matrix } = index.exportState();
-    const graphPath = `${process.env.TMPDIR ?? '/tmp'}/engine-test-${process.pid}.usearch`;
+    const graphDir = mkdtempSync(join(tmpdir(), 'engine-test-'));
+    const graphPath = join(graphDir, 'graph.usearch');
     index.saveGraph(graphPath);
     const restored = new VectorIndex(index.config, index.tuning);
     expect(restored.importState(structuredClone(state), matrix, (g) => (g.load(graphPath), true))).toBe(true);
@@ -249,7 +255,7 @@ describe('HNSW search with exact re-scoring', () => {
     expect(restored.query(request(query, 10, { returnMetadata: 'all', returnValues: true }))).toEqual(expected);
     expect(restored.info()).toEqual(index.info());
     expect(restored.metadataIndexes()).toEqual(index.metadataIndexes());
-    rmSync(graphPath, { force: true });
+    rmSync(graphDir, { recursive: true, force: true });
   });
 
   it('rebuilds the graph from a snapshot without one, answering from the same records', () => {

@@ -1,8 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { temporaryDirectory } from '../support/files.ts';
 
 // Every kernel table against the scalar reference in plain C++ (no Node):
 // natively for this machine's ISAs, and for NEON under qemu-aarch64 when a
@@ -11,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const nativeDir = new URL('../../native/', import.meta.url).pathname;
 const sources = ['test/kernels_check.cc', 'src/cpu_features.cc', 'src/dispatch.cc', 'src/kernels/scalar.cc'];
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const out = mkdtempSync(join(tmpdir(), 'kernels-'));
+const out = temporaryDirectory('kernels-');
 
 function compileAndRun(compiler: string, flags: string[], extra: string[], runner: string[]): string {
   const binary = join(out, compiler.replace(/\W/g, '_'));

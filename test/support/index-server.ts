@@ -131,10 +131,18 @@ export async function spawnIndexServer(env: Record<string, string>): Promise<Spa
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   const messages: string[] = [];
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If the test process ends without stopping it, take the server along.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
+  // 'close', not 'exit': only then has everything the process wrote been read.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`index server did not start:\n${stderr}`)), 120_000);
-    child.once('exit', (code) => reject(new Error(`index server exited with ${code}:\n${stderr}`)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`index server did not start:\n${stderr}`));
+    }, 120_000);
+    child.once('close', (code) => reject(new Error(`index server exited with ${code}:\n${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: { url?: string; level?: number; msg?: string };
       try {

@@ -78,11 +78,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.embedderEnv,
   };
   const indexEnv = { INDEX_DATA_DIR: join(tmp, 'index') };
-  let [embedder, index, scriptPath] = await Promise.all([
+  const [embedderStart, indexStart, bundle] = await Promise.allSettled([
     startService('embedder/main.ts', { ...embedderEnv, EMBEDDER_PORT: '0' }, 'embedder ready'),
     spawnIndexServer(indexEnv),
     bundleWorker(undefined, tmp),
   ]);
+  if (embedderStart.status === 'rejected' || indexStart.status === 'rejected' || bundle.status === 'rejected') {
+    // A failed start leaves no process or directory behind.
+    await Promise.allSettled([embedderStart, indexStart].flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
+    rmSync(tmp, { recursive: true, force: true });
+    throw [embedderStart, indexStart, bundle].flatMap((s) => (s.status === 'rejected' ? [s.reason] : []))[0];
+  }
+  let embedder = embedderStart.value;
+  let index = indexStart.value;
+  const scriptPath = bundle.value;
   const embedderPort = new URL(embedder.url).port;
   const indexPort = new URL(index.url).port;
   const indexUrl = `${index.url}/accounts/local/vectorize/v2/indexes/${options.indexName ?? 'search'}`;

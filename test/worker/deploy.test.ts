@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { temporaryDirectory } from '../support/files.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -12,7 +12,7 @@ describe('wrangler.toml', () => {
     ['production', ''],
     ['local', 'local'],
   ])('builds a deployable bundle for the %s environment (wrangler deploy --dry-run)', async (_, env) => {
-    const out = mkdtempSync(join(tmpdir(), 'wrangler-'));
+    const out = temporaryDirectory('wrangler-', 'test');
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', out, `--env=${env}`],
