@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
+import { SessionThread, type ModelSession } from './session-thread.ts';
 
 export type DevicePreference = 'auto' | 'cuda' | 'cpu';
 export type Provider = 'cuda' | 'cpu';
@@ -49,8 +50,8 @@ export function cudaProviderInstalled(): boolean {
 }
 
 /** Opens a model already in memory (a rewritten graph) on a provider that is known to work. */
-export function openSessionFromBytes(model: Uint8Array, provider: Provider, options: RuntimeOptions): Promise<InferenceSession> {
-  return InferenceSession.create(model, sessionOptions(provider, options));
+export function openSessionFromBytes(model: Uint8Array, provider: Provider, options: RuntimeOptions): Promise<ModelSession> {
+  return SessionThread.open(model, sessionOptions(provider, options));
 }
 
 /**
@@ -60,17 +61,17 @@ export function openSessionFromBytes(model: Uint8Array, provider: Provider, opti
 export async function openSession(
   modelPath: string,
   options: RuntimeOptions,
-): Promise<{ session: InferenceSession; provider: Provider }> {
+): Promise<{ session: ModelSession; provider: Provider }> {
   const device = options.device ?? 'auto';
   if (device === 'cuda' || (device === 'auto' && cudaProviderInstalled())) {
     try {
-      return { session: await InferenceSession.create(modelPath, sessionOptions('cuda', options)), provider: 'cuda' };
+      return { session: await SessionThread.open(modelPath, sessionOptions('cuda', options)), provider: 'cuda' };
     } catch (error) {
       // auto: the library is there but no usable GPU/driver; the CPU it is.
       if (device === 'cuda') throw new CudaUnavailableError(error);
     }
   }
-  return { session: await InferenceSession.create(modelPath, sessionOptions('cpu', options)), provider: 'cpu' };
+  return { session: await SessionThread.open(modelPath, sessionOptions('cpu', options)), provider: 'cpu' };
 }
 
 export function parseDevice(value: string | undefined): DevicePreference {

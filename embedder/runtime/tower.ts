@@ -1,8 +1,9 @@
 // One CLIP tower (text or vision) behind an ONNX session: finds the inputs
 // and the embedding output by name, feeds the dtype the graph wants, loops
 // over graphs exported with a fixed batch size, and L2-normalises the rows.
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { Tensor } from 'onnxruntime-node';
 import { l2Normalize } from '../../native/index.ts';
+import type { ModelSession } from './session-thread.ts';
 
 export type Modality = 'text' | 'vision';
 
@@ -38,7 +39,7 @@ export interface PixelBatch {
   size: number;
 }
 
-function inputSpecs(session: InferenceSession): InputSpec[] {
+function inputSpecs(session: ModelSession): InputSpec[] {
   return session.inputMetadata.map((m) => {
     if (!m.isTensor) throw new Error(`model input ${m.name} is not a tensor`);
     return { name: m.name, type: m.type, shape: m.shape };
@@ -59,7 +60,7 @@ export class ClipTower {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly session: InferenceSession,
+    readonly session: ModelSession,
     readonly modality: Modality,
     /** Ids [sot, eot] and image size, for feeding the other tower's inputs of a combined model. */
     private readonly placeholders: { ids: readonly number[]; imageSize: number },
