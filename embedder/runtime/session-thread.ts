@@ -74,9 +74,12 @@ export class SessionThread implements ModelSession {
     return new Promise((resolve, reject) => {
       const worker = new Worker(WORKER, { workerData: { model, options } });
       const early = (error: Error) => reject(error);
+      const exited = (code: number) => reject(new Error(`the ONNX Runtime session thread exited (code ${code}) before the model was open`));
       worker.once('error', early);
+      worker.once('exit', exited);
       worker.once('message', (message: FromThread) => {
         worker.off('error', early);
+        worker.off('exit', exited);
         if (message.kind === 'ready') return resolve(new SessionThread(worker, message));
         void worker.terminate();
         reject(new Error(message.kind === 'failed' ? message.message : `unexpected ${message.kind} from the session thread`));
