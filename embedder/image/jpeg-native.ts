@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { addon } from '../../native/addon.ts';
 import type { JpegDeclined, JpegDecodeResult } from '../../native/types.ts';
-import { pillowCoefficients } from './pillow-coefficients.ts';
+import { resizeCoefficients } from './pillow-coefficients.ts';
 import type { ResampleFilter } from './pillow-coefficients.ts';
 import { uprightSize, type ImageHeader } from './probe.ts';
 import type { Region, RgbImage } from './resample.ts';
@@ -48,8 +48,7 @@ export async function decodeJpegResized(
   if (!addon) return { declined: 'native addon not loaded' };
   const rotated = header.orientation >= 5;
   const upright = uprightSize(header);
-  const horizontal = width !== upright.width ? pillowCoefficients(upright.width, width, filter) : null;
-  const vertical = height !== upright.height ? pillowCoefficients(upright.height, height, filter) : null;
+  const { horizontal, vertical } = resizeCoefficients(upright, width, height, filter);
   if (rotated) {
     const stored = await decodeJpegNative(bytes, header, maxPixels);
     if ('declined' in stored) return stored;

@@ -100,3 +100,16 @@ export function pillowCoefficients(inSize: number, outSize: number, filterName: 
   }
   return { taps, first, count, weights };
 }
+
+/** Both axes of a resize from `from` to width x height; null for an axis whose size does not change. */
+export function resizeCoefficients(
+  from: { width: number; height: number },
+  width: number,
+  height: number,
+  filter: ResampleFilter,
+): { horizontal: Coefficients | null; vertical: Coefficients | null } {
+  return {
+    horizontal: width !== from.width ? pillowCoefficients(from.width, width, filter) : null,
+    vertical: height !== from.height ? pillowCoefficients(from.height, height, filter) : null,
+  };
+}

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { addon } from '../../native/addon.ts';
-import { PRECISION_BITS, pillowCoefficients } from './pillow-coefficients.ts';
+import { PRECISION_BITS, pillowCoefficients, resizeCoefficients } from './pillow-coefficients.ts';
 import type { Coefficients, ResampleFilter } from './pillow-coefficients.ts';
 
 /** Interleaved 8-bit RGB, 3 bytes per pixel, rows top to bottom, no padding. */
@@ -166,8 +166,7 @@ export async function resizeRgbAsync(
   region: Region = { left: 0, top: 0, width, height },
 ): Promise<RgbImage> {
   if (!addon) return resizeRgb(src, width, height, filter, region);
-  const horizontal = width !== src.width ? pillowCoefficients(src.width, width, filter) : null;
-  const vertical = height !== src.height ? pillowCoefficients(src.height, height, filter) : null;
+  const { horizontal, vertical } = resizeCoefficients(src, width, height, filter);
   const threads = Math.min(availableParallelism(), Math.max(1, Math.floor((src.width * src.height) / PIXELS_PER_THREAD)));
   const data = await addon.resampleRgbAsync(
     bytesOf(src.data),

@@ -49,7 +49,7 @@ export function cudaProviderInstalled(): boolean {
   return existsSync(join(binDir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
 }
 
-/** Opens a model already in memory (a rewritten graph) on a provider that is known to work. */
+/** Opens a model already in memory (a rewritten graph, handed over) on a provider that is known to work. */
 export function openSessionFromBytes(model: Uint8Array, provider: Provider, options: RuntimeOptions): Promise<ModelSession> {
   return SessionThread.open(model, sessionOptions(provider, options));
 }

@@ -69,10 +69,14 @@ export class SessionThread implements ModelSession {
     worker.unref();
   }
 
-  /** Opens `model` (a path, or the bytes of a rewritten graph) with `options` on a new thread. */
+  /**
+   * Opens `model` with `options` on a new thread: a path, or the bytes of a rewritten graph, which are
+   * handed over rather than copied (a model is hundreds of megabytes; the caller's buffer is detached).
+   */
   static open(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<SessionThread> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER, { workerData: { model, options } });
+      const transferList = typeof model === 'string' ? [] : [model.buffer as ArrayBuffer];
+      const worker = new Worker(WORKER, { workerData: { model, options }, transferList });
       const early = (error: Error) => reject(error);
       const exited = (code: number) => reject(new Error(`the ONNX Runtime session thread exited (code ${code}) before the model was open`));
       worker.once('error', early);
