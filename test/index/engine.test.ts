@@ -1,7 +1,5 @@
 // The in-memory engine without HTTP: filter semantics, metadata indexes, and
 // the HNSW path (forced on small data) against exact search.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../index/errors.ts';
@@ -13,6 +11,7 @@ import { truncateUtf8 } from '../../index/engine/text.ts';
 import { DEFAULT_TUNING, VectorIndex, type SearchTuning } from '../../index/engine/vector-index.ts';
 import type { DistanceMetric, IndexedValue, Mutation, QueryRequest } from '../../index/types.ts';
 import { clusteredSpace } from '../support/clustered.ts';
+import { temporaryDirectory } from '../support/files.ts';
 
 let mutations = 0;
 const mutation = <M extends Omit<Mutation, 'mutationId' | 'timestamp'>>(m: M) =>
@@ -245,8 +244,7 @@ describe('HNSW search with exact re-scoring', () => {
   it('snapshots and restores to identical answers with the saved graph', () => {
     const { index, space } = buildIndex('euclidean', 1000, dim);
     const { state, matrix } = index.exportState();
-    const graphDir = mkdtempSync(join(tmpdir(), 'engine-test-'));
-    const graphPath = join(graphDir, 'graph.usearch');
+    const graphPath = join(temporaryDirectory('engine-test-', 'test'), 'graph.usearch');
     index.saveGraph(graphPath);
     const restored = new VectorIndex(index.config, index.tuning);
     expect(restored.importState(structuredClone(state), matrix, (g) => (g.load(graphPath), true))).toBe(true);
@@ -255,7 +253,6 @@ describe('HNSW search with exact re-scoring', () => {
     expect(restored.query(request(query, 10, { returnMetadata: 'all', returnValues: true }))).toEqual(expected);
     expect(restored.info()).toEqual(index.info());
     expect(restored.metadataIndexes()).toEqual(index.metadataIndexes());
-    rmSync(graphDir, { recursive: true, force: true });
   });
 
   it('rebuilds the graph from a snapshot without one, answering from the same records', () => {
