@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { bundleWorker } from './bundle.ts';
 
-/** wrangler.toml's compatibility date; Miniflare 4.20260426 supports it. */
+/** wrangler.toml's compatibility date; the Miniflare in package.json supports it. */
 export const COMPATIBILITY_DATE = '2026-04-01';
 export const DEFAULT_INDEX_URL = 'http://127.0.0.1:8791/client/v4/accounts/local/vectorize/v2/indexes/crossmodal';
 
@@ -67,7 +67,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     port: options.port ?? 8787,
     bindings: vars,
     kvNamespaces: ['SEARCH_KV'],
-    ...(rateLimit ? { ratelimits: { RATE_LIMITER: { simple: rateLimit } } } : {}),
+    ...(rateLimit ? { ratelimits: { RATE_LIMITER: { namespace_id: '1001', simple: rateLimit } } } : {}),
     ...(options.persistDir ? { kvPersist: `${options.persistDir}/kv`, cachePersist: `${options.persistDir}/cache` } : {}),
     ...options.miniflare,
   } as MiniflareOptions);
