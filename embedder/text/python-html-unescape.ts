@@ -5,7 +5,7 @@
  * which differs from a browser's: control and noncharacter code points are dropped.
  */
 
-import { HTML5_ENTITIES } from './html5-entities.ts';
+import { HTML5_ENTITIES } from './html5-named-references.ts';
 
 const CHARACTER_REFERENCE = /&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)/gu;
 

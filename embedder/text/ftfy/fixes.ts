@@ -3,7 +3,7 @@
  * Byte-level fixers take and return binary strings (one char per byte).
  */
 
-import { HTML5_ENTITIES } from '../html5-entities.ts';
+import { HTML5_ENTITIES } from '../html5-named-references.ts';
 import { pythonHtmlUnescape } from '../python-html-unescape.ts';
 import { SLOPPY_WINDOWS_1252 } from './charmaps.ts';
 
