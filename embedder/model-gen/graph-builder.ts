@@ -3,7 +3,7 @@
  * node names (`/text/blocks.0/attn/MatMul`), shape constants are deduplicated
  * initializers, and weights are `TensorSource`s written later by the writer.
  */
-import { DataType, type DataTypeId } from './onnx-proto.ts';
+import { DataType, type DataTypeId } from '../onnx/onnx-proto.ts';
 import { constantTensor, type TensorSource } from './tensor-source.ts';
 
 /** A fixed size, or the name of a dynamic axis. */

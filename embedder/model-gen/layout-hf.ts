@@ -23,7 +23,7 @@ import { attr, GraphBuilder, type GraphSpec } from './graph-builder.ts';
 import type { WeightOverrides } from './params.ts';
 import { indentedJson, type Json } from './json-format.ts';
 import { modelSpec, writeModel, writeText, type LayoutContext, type WrittenFile } from './layout-common.ts';
-import { DataType } from './onnx-proto.ts';
+import { DataType } from '../onnx/onnx-proto.ts';
 import { hfParamName } from './param-names.ts';
 import { constantTensor } from './tensor-source.ts';
 import { addTextTower, buildTextGraph } from './text-tower.ts';

@@ -13,7 +13,7 @@ import type { GraphSpec } from './graph-builder.ts';
 import type { WeightOverrides } from './params.ts';
 import { pythonJson, type Json } from './json-format.ts';
 import { modelSpec, writeModel, writeText, type LayoutContext, type WrittenFile } from './layout-common.ts';
-import { DataType } from './onnx-proto.ts';
+import { DataType } from '../onnx/onnx-proto.ts';
 import { openClipParamName } from './param-names.ts';
 import { buildTextGraph } from './text-tower.ts';
 import { buildVisionGraph } from './vision-tower.ts';

@@ -5,8 +5,8 @@
  * generator to the file and a 350 MB model never sits in memory.
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { fieldHeader } from '../runtime/protobuf-wire.ts';
-import { AttributeType, FieldNumber, GraphProto, ModelProto, TensorProto } from './onnx-proto.ts';
+import { fieldHeader } from '../onnx/protobuf-wire.ts';
+import { AttributeType, FieldNumber, GraphProto, ModelProto, TensorProto } from '../onnx/onnx-proto.ts';
 import type { AttributeValue, GraphSpec, NodeSpec, ValueInfoSpec } from './graph-builder.ts';
 import type { ByteSink, TensorSource } from './tensor-source.ts';
 

@@ -2,7 +2,7 @@
  * Tensor contents that are produced on demand, chunk by chunk, so that a
  * model's weights never have to be held in memory all at once.
  */
-import { DataType, type DataTypeId } from './onnx-proto.ts';
+import { DataType, type DataTypeId } from '../onnx/onnx-proto.ts';
 import { Sfc32, fillNormalish } from './prng.ts';
 
 /** Receives the next bytes of a tensor; must consume them before returning. */

@@ -7,7 +7,7 @@
 import type { ClipArch } from './arch.ts';
 import { attr, GraphBuilder, type Dim, type GraphSpec } from './graph-builder.ts';
 import { l2Normalize, linear } from './layers.ts';
-import { DataType } from './onnx-proto.ts';
+import { DataType } from '../onnx/onnx-proto.ts';
 import { normal, ParamRegistry, type ParamNamer, type WeightOverrides } from './params.ts';
 import { layerNormParams, transformer } from './transformer.ts';
 

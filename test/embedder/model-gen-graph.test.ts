@@ -15,7 +15,7 @@ import { modelSpec, type LayoutContext } from '../../embedder/model-gen/layout-c
 import { hfTextGraph, hfVisionGraph } from '../../embedder/model-gen/layout-hf.ts';
 import { immichTextGraph, immichVisionGraph } from '../../embedder/model-gen/layout-immich.ts';
 import { encodeModel, modelByteLength, type ModelSpec } from '../../embedder/model-gen/onnx-writer.ts';
-import { DataType, ModelProto } from '../../embedder/model-gen/onnx-proto.ts';
+import { DataType, ModelProto } from '../../embedder/onnx/onnx-proto.ts';
 import { fillNormalish, Sfc32 } from '../../embedder/model-gen/prng.ts';
 import { concatColumns, elementCount, floatParam, type TensorSource } from '../../embedder/model-gen/tensor-source.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';

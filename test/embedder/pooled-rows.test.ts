@@ -9,9 +9,9 @@ import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
-import { NodeProto } from '../../embedder/model-gen/onnx-proto.ts';
+import { decodeNode, FieldNumber } from '../../embedder/onnx/onnx-proto.ts';
+import { readFields } from '../../embedder/onnx/protobuf-wire.ts';
 import { gatherPooledRowEarly } from '../../embedder/runtime/pooled-rows.ts';
-import { readFields } from '../../embedder/runtime/protobuf-wire.ts';
 import sharp from 'sharp';
 import { temporaryDirectory } from '../support/files.ts';
 import { seededRandom } from '../support/random.ts';
@@ -43,14 +43,14 @@ async function photo(seed: number): Promise<Uint8Array> {
 
 /** Graph nodes and initializers as the wire has them. */
 function graphOf(model: Uint8Array) {
-  const graph = readFields(readFields(model).find((f) => f.no === 7)!.payload!);
+  const graph = readFields(readFields(model).find((f) => f.no === FieldNumber.modelGraph)!.payload!);
   return {
-    nodes: graph.filter((f) => f.no === 1).map((f) => NodeProto.toObject(NodeProto.decode(f.payload!), { arrays: true }) as { op_type: string; input: string[] }),
+    nodes: graph.filter((f) => f.no === FieldNumber.graphNode).map((f) => decodeNode(f.payload!)),
     /** Each initializer's bytes (hashed) by its data type. */
     initializers: graph
-      .filter((f) => f.no === 5)
-      .map((f) => ({ type: readFields(f.payload!).find((t) => t.no === 2)?.value, sha256: createHash('sha256').update(f.raw).digest('hex') })),
-    outputs: graph.filter((f) => f.no === 12).length,
+      .filter((f) => f.no === FieldNumber.graphInitializer)
+      .map((f) => ({ type: readFields(f.payload!).find((t) => t.no === FieldNumber.tensorDataType)?.value, sha256: createHash('sha256').update(f.raw).digest('hex') })),
+    outputs: graph.filter((f) => f.no === FieldNumber.graphOutput).length,
   };
 }
 

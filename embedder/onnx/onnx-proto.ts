@@ -1,9 +1,11 @@
 /**
  * The subset of onnx.proto (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto)
- * that the generator writes, loaded with protobufjs. Field numbers and proto2
- * packing rules are those of ONNX; fields the generator never writes are left out.
+ * that the model generator writes and the graph rewrite reads, loaded with protobufjs.
+ * Field numbers and proto2 packing rules are those of ONNX; fields neither uses are
+ * left out (the wire-level edits copy those unchanged).
  */
 import protobuf from 'protobufjs';
+import type { Int64 } from './protobuf-wire.ts';
 
 const ONNX_PROTO_SUBSET = `
 syntax = "proto2";
@@ -117,19 +119,63 @@ const root = protobuf.parse(ONNX_PROTO_SUBSET, { keepCase: true }).root;
 export const ModelProto = root.lookupType('onnx.ModelProto');
 export const GraphProto = root.lookupType('onnx.GraphProto');
 export const TensorProto = root.lookupType('onnx.TensorProto');
-/** Also used by the runtime to read and write the nodes it rewrites (runtime/pooled-rows.ts). */
 export const NodeProto = root.lookupType('onnx.NodeProto');
+const ValueInfoProto = root.lookupType('onnx.ValueInfoProto');
 
 /** ONNX TensorProto.DataType values used here. */
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
 export type DataTypeId = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values used here. */
-export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, GRAPHS: 10 } as const;
 
-/** Field numbers used when a message is assembled by hand (streamed initializers). */
+function fieldNumber(type: protobuf.Type, name: string): number {
+  const field = type.fields[name];
+  if (!field) throw new Error(`onnx.${type.name} has no field ${name}`);
+  return field.id;
+}
+
+/** Field numbers for messages read or assembled at the wire level (protobuf-wire.ts), from the schema above. */
 export const FieldNumber = {
-  modelGraph: 7,
-  graphInitializer: 5,
-  tensorRawData: 9,
+  modelGraph: fieldNumber(ModelProto, 'graph'),
+  graphNode: fieldNumber(GraphProto, 'node'),
+  graphInitializer: fieldNumber(GraphProto, 'initializer'),
+  graphInput: fieldNumber(GraphProto, 'input'),
+  graphOutput: fieldNumber(GraphProto, 'output'),
+  tensorDims: fieldNumber(TensorProto, 'dims'),
+  tensorDataType: fieldNumber(TensorProto, 'data_type'),
+  tensorName: fieldNumber(TensorProto, 'name'),
+  tensorRawData: fieldNumber(TensorProto, 'raw_data'),
+  valueInfoName: fieldNumber(ValueInfoProto, 'name'),
 } as const;
+
+/**
+ * A decoded AttributeProto: the fields read here. Others (floats, strings) are kept as decoded,
+ * so a node re-encoded with encodeNode keeps them.
+ */
+export interface AttributeMessage {
+  name: string;
+  type?: number;
+  i?: Int64;
+  ints?: Int64[];
+  t?: { dims?: Int64[]; data_type?: number; int64_data?: Int64[] };
+}
+
+/** A decoded NodeProto (repeated fields always present). */
+export interface NodeMessage {
+  input: string[];
+  output: string[];
+  name?: string;
+  op_type: string;
+  domain?: string;
+  attribute: AttributeMessage[];
+}
+
+/** A NodeProto's bytes decoded; int64 values stay Longs, so that re-encoding the node gives them back exactly. */
+export function decodeNode(bytes: Uint8Array): NodeMessage {
+  return NodeProto.toObject(NodeProto.decode(bytes), { defaults: false, arrays: true }) as NodeMessage;
+}
+
+export function encodeNode(node: NodeMessage): Uint8Array {
+  return NodeProto.encode(NodeProto.fromObject(node)).finish();
+}
