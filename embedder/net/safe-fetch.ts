@@ -3,10 +3,11 @@
 // rebinding cannot slip past the check), redirects followed by hand and
 // re-checked, a deadline and a byte cap.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import type { AddressPolicy } from './address-policy.ts';
+import { readAtMost } from '../../common/bytes.ts';
+import { parseIp, type AddressPolicy } from '../../common/net/address-policy.ts';
+import { nodeGet } from './node-get.ts';
 
 export interface SafeFetchOptions {
   policy: AddressPolicy;
@@ -27,9 +28,9 @@ export class UrlFetchError extends Error {
   }
 }
 
-function guardedLookup(policy: AddressPolicy, hostname: string): LookupFunction {
-  return (host, options, callback) => {
-    dnsLookup(host, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+function guardedLookup(policy: AddressPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 4);
       const allowed = addresses.filter((a) => policy(a.address));
       if (allowed.length === 0)
@@ -44,7 +45,8 @@ function guardedLookup(policy: AddressPolicy, hostname: string): LookupFunction 
   };
 }
 
-function parseTarget(raw: string, base?: URL): URL {
+/** `raw` (resolved against `base`, for a redirect) if it may be fetched under `policy`. */
+function checkedTarget(policy: AddressPolicy, raw: string, base?: URL): URL {
   let url: URL;
   try {
     url = new URL(raw, base);
@@ -54,64 +56,46 @@ function parseTarget(raw: string, base?: URL): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new UrlFetchError(`image URLs must be http or https (got ${url.protocol})`, 400, 'url_scheme');
   if (url.username || url.password) throw new UrlFetchError('image URLs must not carry credentials', 400, 'url_invalid');
-  return url;
-}
-
-function request(url: URL, options: SafeFetchOptions, signal: AbortSignal): Promise<IncomingMessage> {
-  // Literal IP hosts skip DNS, so check them here; names are checked in lookup.
+  // A literal IP host skips DNS, so it is checked here; names are checked in the lookup.
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const client = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    if (/^[\d.]+$|:/.test(host) && !options.policy(host))
-      return reject(new UrlFetchError(`image URL host ${host} is a private or reserved address`, 403, 'url_forbidden'));
-    const req = client.get(url, { lookup: guardedLookup(options.policy, host), signal, headers: { accept: 'image/*' } }, resolve);
-    req.on('error', reject);
-  });
+  if (parseIp(host) && !policy(host))
+    throw new UrlFetchError(`image URL host ${host} is a private or reserved address`, 403, 'url_forbidden');
+  return url;
 }
 
 /** The body of `rawUrl` (after redirects) and its final URL. */
 export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Promise<{ body: Uint8Array; url: string }> {
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  let url = parseTarget(rawUrl);
+  const { policy, timeoutMs, maxBytes } = options;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const start = checkedTarget(policy, rawUrl);
   try {
-    for (let hop = 0; ; hop++) {
-      const response = await request(url, options, deadline);
-      const status = response.statusCode ?? 0;
-      if (status >= 300 && status < 400 && response.headers.location) {
-        response.resume();
-        if (hop >= (options.maxRedirects ?? 5)) throw new UrlFetchError('image URL redirected too many times', 502, 'url_redirects');
-        url = parseTarget(response.headers.location, url);
-        continue;
-      }
-      if (status !== 200) {
-        response.resume();
-        throw new UrlFetchError(`image URL answered HTTP ${status}`, 502, 'url_status');
-      }
-      return { body: await readCapped(response, options.maxBytes), url: url.href };
+    const { response, url } = await nodeGet(start, {
+      headers: { accept: 'image/*' },
+      lookup: guardedLookup(policy),
+      signal: deadline,
+      maxRedirects: options.maxRedirects ?? 5,
+      nextUrl: (location, from) => checkedTarget(policy, location, from),
+      tooManyRedirects: () => new UrlFetchError('image URL redirected too many times', 502, 'url_redirects'),
+    });
+    if (response.statusCode !== 200) {
+      response.resume();
+      throw new UrlFetchError(`image URL answered HTTP ${response.statusCode ?? 0}`, 502, 'url_status');
     }
+    return { body: await readCapped(response, maxBytes), url: url.href };
   } catch (error) {
     if (error instanceof UrlFetchError) throw error;
-    if (deadline.aborted) throw new UrlFetchError(`image URL did not answer within ${options.timeoutMs} ms`, 504, 'url_timeout');
+    if (deadline.aborted) throw new UrlFetchError(`image URL did not answer within ${timeoutMs} ms`, 504, 'url_timeout');
     throw new UrlFetchError(`image URL could not be fetched: ${(error as Error).message}`, 502, 'url_unreachable');
   }
 }
 
 async function readCapped(response: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(response.headers['content-length'] ?? NaN);
   const tooLarge = () => new UrlFetchError(`image at URL is larger than the ${maxBytes}-byte limit`, 413, 'image_too_large');
-  if (declared > maxBytes) {
+  if (Number(response.headers['content-length'] ?? NaN) > maxBytes) {
     response.destroy();
     throw tooLarge();
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of response as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      response.destroy();
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
+  const body = await readAtMost(response, maxBytes);
+  if (!body) throw tooLarge();
+  return body;
 }

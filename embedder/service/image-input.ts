@@ -2,7 +2,7 @@
 // base64, an http(s) URL) into bytes, within the configured limits.
 import type { EmbedderLimits } from '../config.ts';
 import { ApiError } from '../http/errors.ts';
-import { anyAddress, publicOnly } from '../net/address-policy.ts';
+import { anyAddress, publicOnly } from '../../common/net/address-policy.ts';
 import { safeFetch } from '../net/safe-fetch.ts';
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;

@@ -4,7 +4,7 @@
  * right, without overlaps) until no ranked pair is left.
  */
 
-import { BoundedCache } from './bounded-cache.ts';
+import { LruMap } from '../../common/lru.ts';
 
 export interface BpeVocabulary {
   /** Symbol → id, including the symbols with the end-of-word suffix. */
@@ -18,11 +18,11 @@ export interface BpeVocabulary {
 
 export class BytePairEncoder {
   readonly #vocabulary: BpeVocabulary;
-  readonly #cache: BoundedCache<string, readonly number[]>;
+  readonly #cache: LruMap<string, readonly number[]>;
 
   constructor(vocabulary: BpeVocabulary, cacheSize = 10_000) {
     this.#vocabulary = vocabulary;
-    this.#cache = new BoundedCache(cacheSize);
+    this.#cache = new LruMap(cacheSize);
   }
 
   /** Ids for one pre-token already spelled in byte-level symbols. */

@@ -35,6 +35,7 @@ let cutAfter: Record<string, number> = {}; // path -> bytes to send before dropp
 let corrupt = new Set<string>();
 let viaCdn = false; // answer /resolve/ with a redirect to another origin, as the real hub does for LFS files
 let requests: { path: string; range?: string; authorization?: string }[] = [];
+let hubRedirectAuthorizations: (string | undefined)[] = []; // the Authorization header of each /resolve/ request the hub redirected
 
 function serveFile(req: IncomingMessage, res: ServerResponse, path: string) {
   const body = repoFiles[path];
@@ -72,7 +73,10 @@ beforeAll(async () => {
     }
     const m = /^\/acme\/tiny-clip\/resolve\/main\/(.+)$/.exec(url.pathname);
     const path = m ? decodeURIComponent(m[1]!) : '';
-    if (viaCdn && repoFiles[path]) return res.writeHead(302, { location: `${cdnOrigin}/blobs/${encodeURIComponent(path)}?signature=x` }).end();
+    if (viaCdn && repoFiles[path]) {
+      hubRedirectAuthorizations.push(req.headers.authorization);
+      return res.writeHead(302, { location: `${cdnOrigin}/blobs/${encodeURIComponent(path)}?signature=x` }).end();
+    }
     serveFile(req, res, path);
   });
   cdn = createServer((req, res) => serveFile(req, res, decodeURIComponent(new URL(req.url!, 'http://cdn').pathname.replace(/^\/blobs\//, ''))));
@@ -85,6 +89,7 @@ beforeEach(() => {
   corrupt = new Set();
   viaCdn = false;
   requests = [];
+  hubRedirectAuthorizations = [];
 });
 
 const freshDir = () => temporaryDirectory('model-fetch-', 'test');
@@ -126,6 +131,8 @@ describe('model:fetch', () => {
     // Every request that reached the CDN arrived there without the hub token.
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((r) => r.authorization)).toEqual([]);
+    expect(hubRedirectAuthorizations.length).toBeGreaterThan(0);
+    expect(new Set(hubRedirectAuthorizations)).toEqual(new Set(['Bearer hf_secret']));
   });
 
   it('refuses a file whose checksum does not match and keeps no partial copy', async () => {

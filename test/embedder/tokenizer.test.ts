@@ -9,7 +9,6 @@ import {
   parseTokenizerJson,
 } from '../../embedder/text/index.ts';
 import { BYTE_TO_SYMBOL } from '../../embedder/text/byte-level.ts';
-import { BoundedCache } from '../../embedder/text/bounded-cache.ts';
 import { sharedPath } from '../support/shared-fixtures.ts';
 
 /**
@@ -174,20 +173,6 @@ describe('contextLengthFromModelConfig', () => {
     const config = { text_cfg: { context_length: 5 } };
     expect(loadClipTokenizer(tinyTokenizerJson(), { modelConfig: config }).contextLength).toBe(5);
     expect(loadClipTokenizer(tinyTokenizerJson(), { modelConfig: config, contextLength: 9 }).contextLength).toBe(9);
-  });
-});
-
-describe('BoundedCache (the per-word BPE cache)', () => {
-  it('evicts the least recently used entry once full', () => {
-    const cache = new BoundedCache<string, number>(2);
-    cache.set('a', 1);
-    cache.set('b', 2);
-    cache.get('a');
-    cache.set('c', 3);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')).toBe(1);
-    expect(cache.get('c')).toBe(3);
-    expect(cache.size).toBe(2);
   });
 });
 

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { etagMatches } from '../../worker/cache/result-cache.ts';
 import { CircuitBreaker } from '../../worker/embedding/circuit-breaker.ts';
-import { decodeBase64, isPrivateHost } from '../../worker/embedding/image-input.ts';
+import { isPrivateHost } from '../../common/net/address-policy.ts';
+import { decodeBase64 } from '../../worker/embedding/image-input.ts';
 import { ApiError } from '../../worker/errors.ts';
 import { canonicalJson, canonicalText, timingSafeEqualStrings } from '../../worker/lib/hash.ts';
 import { SingleFlight } from '../../worker/lib/single-flight.ts';

@@ -5,6 +5,7 @@
 // lookup can say whether it is fresh (a hit), inside stale-while-revalidate
 // (served stale and refreshed in the background) or only good as a fallback
 // while a dependency is down (stale-if-error).
+import { LruMap } from '../../common/lru.ts';
 import { canonicalJson, sha256Hex } from '../lib/hash.ts';
 
 /** What a search answers, minus the per-request fields (cache state, timings). */
@@ -60,38 +61,12 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   });
 }
 
-/** Least recently used first; Map keeps insertion order. */
-class MemoryLru {
-  readonly #entries = new Map<string, Entry>();
-  constructor(private readonly capacity: number) {}
-
-  get(key: string): Entry | undefined {
-    const entry = this.#entries.get(key);
-    if (entry) {
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
-    }
-    return entry;
-  }
-
-  set(key: string, entry: Entry): void {
-    if (this.capacity === 0) return;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    while (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
-  }
-
-  delete(key: string): void {
-    this.#entries.delete(key);
-  }
-}
-
 export class ResultCache {
-  readonly #memory: MemoryLru;
+  readonly #memory: LruMap<string, Entry>;
   readonly #lifetimeSeconds: number;
 
   constructor(readonly windows: CacheWindows) {
-    this.#memory = new MemoryLru(windows.memoryEntries);
+    this.#memory = new LruMap(windows.memoryEntries);
     this.#lifetimeSeconds = windows.ttlSeconds + Math.max(windows.swrSeconds, windows.staleIfErrorSeconds);
   }
 

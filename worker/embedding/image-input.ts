@@ -1,5 +1,8 @@
 // Turns the ways a client hands over an image (data URL, base64, https URL)
 // into bytes, within limits.
+import { readAtMost } from '../../common/bytes.ts';
+import { isPrivateHost } from '../../common/net/address-policy.ts';
+import { getFollowingRedirects, type RequestHeaders } from '../../common/net/redirects.ts';
 import { ApiError, badRequest } from '../errors.ts';
 
 export interface ImageLimits {
@@ -48,51 +51,44 @@ export function checkImageBytes(bytes: Uint8Array, maxBytes: number): Uint8Array
   return bytes;
 }
 
-/** Hosts a worker must not be steered to when it runs outside Cloudflare (self-hosted workerd). */
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (host === 'localhost' || /\.(localhost|local|internal|home\.arpa)$/.test(host)) return true;
-  if (host.includes(':')) return true; // IPv6 literal: loopback, link-local, ULA and mapped IPv4 all need care; refuse them all
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  if (!v4) return false;
-  const [a, b] = [Number(v4[1]), Number(v4[2])];
-  return a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
+async function fetchImage(reference: string, limits: ImageLimits): Promise<Uint8Array> {
+  const { response } = await getFollowingRedirects(parseImageUrl(reference, limits), { accept: 'image/*' }, {
+    maxRedirects: MAX_REDIRECTS,
+    send: (url, headers) => send(url, headers, limits.timeoutMs),
+    status: (r) => r.status,
+    location: (r) => r.headers.get('location'),
+    discard: (r) => r.body?.cancel(),
+    nextUrl: (location, from) => parseImageUrl(location, limits, from),
+    tooManyRedirects: () => new ApiError(502, 'image_fetch_failed', 'the image URL redirects too often'),
+  });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ApiError(502, 'image_fetch_failed', `the image URL answered HTTP ${response.status}`);
+  }
+  if (Number(response.headers.get('content-length') ?? NaN) > limits.maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(limits.maxBytes);
+  }
+  const bytes = response.body ? await readAtMost(response.body, limits.maxBytes) : new Uint8Array(0);
+  if (!bytes) throw tooLarge(limits.maxBytes);
+  return checkImageBytes(bytes, limits.maxBytes);
 }
 
-async function fetchImage(reference: string, limits: ImageLimits): Promise<Uint8Array> {
-  let url = parseImageUrl(reference, limits);
-  for (let hop = 0; ; hop++) {
-    let response: Response;
-    try {
-      response = await fetch(url.href, { redirect: 'manual', signal: AbortSignal.timeout(limits.timeoutMs), headers: { accept: 'image/*' } });
-    } catch (error) {
-      const timedOut = error instanceof Error && error.name === 'TimeoutError';
-      throw new ApiError(timedOut ? 504 : 502, 'image_fetch_failed', `could not fetch the image URL: ${timedOut ? 'timed out' : 'network error'}`);
-    }
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      await response.body?.cancel();
-      if (hop >= MAX_REDIRECTS) throw new ApiError(502, 'image_fetch_failed', 'the image URL redirects too often');
-      url = parseImageUrl(new URL(location, url).href, limits);
-      continue;
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new ApiError(502, 'image_fetch_failed', `the image URL answered HTTP ${response.status}`);
-    }
-    const length = Number(response.headers.get('content-length') ?? NaN);
-    if (length > limits.maxBytes) {
-      await response.body?.cancel();
-      throw tooLarge(limits.maxBytes);
-    }
-    return checkImageBytes(await readCapped(response, limits.maxBytes), limits.maxBytes);
+/** One request; workerd's fetch does not let a caller check where redirects lead, so they come back here. */
+async function send(url: URL, headers: RequestHeaders, timeoutMs: number): Promise<Response> {
+  try {
+    return await fetch(url.href, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), headers });
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    throw new ApiError(timedOut ? 504 : 502, 'image_fetch_failed', `could not fetch the image URL: ${timedOut ? 'timed out' : 'network error'}`);
   }
 }
 
-function parseImageUrl(reference: string, limits: ImageLimits): URL {
+/** `reference` (resolved against `base`, for a redirect) if the worker may fetch it. */
+function parseImageUrl(reference: string, limits: ImageLimits, base?: URL): URL {
   let url: URL;
   try {
-    url = new URL(reference);
+    url = new URL(reference, base);
   } catch {
     throw badRequest('invalid_image', 'image URL is not a valid URL');
   }
@@ -102,28 +98,4 @@ function parseImageUrl(reference: string, limits: ImageLimits): URL {
   if (!limits.allowPrivate && isPrivateHost(url.hostname))
     throw badRequest('invalid_image', 'image URLs must point at a public host');
   return url;
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
