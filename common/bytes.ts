@@ -1,7 +1,7 @@
 // Byte arrays, for every runtime (Workers, Node): joining chunks, and reading
 // a body no further than a size cap.
 
-/** `parts` joined into a new array of exactly their total length (at offset 0 of its own buffer, so any typed view of it is aligned). */
+/** `parts` joined into a new array of exactly their total length, alone in its buffer (so a typed view of it is aligned, and it can be transferred to another thread). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
   let offset = 0;

@@ -1,3 +1,4 @@
+import { concatBytes } from '../../common/bytes.ts';
 import { CorruptImageError } from './errors.ts';
 import { checkPixels } from './probe.ts';
 import type { RgbImage } from './resample.ts';
@@ -33,19 +34,8 @@ class Reader {
   /** Concatenated data sub-blocks up to the zero-length terminator. */
   subBlocks(): Uint8Array {
     const parts: Uint8Array[] = [];
-    let total = 0;
-    for (let size = this.u8(); size > 0; size = this.u8()) {
-      const part = this.take(size);
-      parts.push(part);
-      total += size;
-    }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    for (let size = this.u8(); size > 0; size = this.u8()) parts.push(this.take(size));
+    return concatBytes(parts);
   }
 }
 

@@ -5,6 +5,7 @@
  * generator to the file and a 350 MB model never sits in memory.
  */
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { collectBytes } from '../../common/bytes.ts';
 import { fieldHeader } from '../onnx/protobuf-wire.ts';
 import { AttributeType, FieldNumber, GraphProto, ModelProto, TensorProto } from '../onnx/onnx-proto.ts';
 import type { AttributeValue, GraphSpec, NodeSpec, ValueInfoSpec } from './graph-builder.ts';
@@ -21,14 +22,7 @@ export interface ModelSpec {
 }
 
 function collect(source: TensorSource): Uint8Array {
-  const out = new Uint8Array(source.byteLength);
-  let offset = 0;
-  source.writeTo((bytes) => {
-    out.set(bytes, offset);
-    offset += bytes.length;
-  });
-  if (offset !== source.byteLength) throw new Error('tensor source wrote the wrong number of bytes');
-  return out;
+  return collectBytes(source.byteLength, (sink) => source.writeTo(sink));
 }
 
 function valueInfo(spec: ValueInfoSpec): object {
@@ -145,13 +139,7 @@ export function serializeModel(model: ModelSpec, sink: ByteSink): void {
 
 /** The serialised model in memory (for small models and tests). */
 export function encodeModel(model: ModelSpec): Uint8Array {
-  const out = new Uint8Array(modelByteLength(model));
-  let offset = 0;
-  serializeModel(model, (bytes) => {
-    out.set(bytes, offset);
-    offset += bytes.length;
-  });
-  return out;
+  return collectBytes(modelByteLength(model), (sink) => serializeModel(model, sink));
 }
 
 /**

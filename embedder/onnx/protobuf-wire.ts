@@ -3,6 +3,7 @@
 // edited (weights, fields this code has no schema for) is copied unchanged.
 // The varints, tags and lengths are read and written by protobufjs.
 import protobuf from 'protobufjs';
+import { concatBytes } from '../../common/bytes.ts';
 
 const { Reader, Writer } = protobuf;
 
@@ -79,15 +80,4 @@ export function fieldHeader(no: number, length: number): Uint8Array {
 /** A length-delimited field with the given payload. */
 export function lengthDelimited(no: number, payload: Uint8Array): Uint8Array {
   return concatBytes([fieldHeader(no, payload.length), payload]);
-}
-
-/** The parts joined in a buffer of their own (one that can be transferred to another thread). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -13,7 +13,8 @@
 // subset) copied as it was. Callers verify the result against the exported
 // graph before using it (pooled-tower.ts).
 import { AttributeType, DataType, decodeNode, encodeNode, FieldNumber, type NodeMessage as Node } from '../onnx/onnx-proto.ts';
-import { concatBytes, fieldHeader, int64ToNumber, lengthDelimited, readFields, readPackedVarints, type WireField } from '../onnx/protobuf-wire.ts';
+import { concatBytes } from '../../common/bytes.ts';
+import { fieldHeader, int64ToNumber, lengthDelimited, readFields, readPackedVarints, type WireField } from '../onnx/protobuf-wire.ts';
 
 const SUFFIX = '@pooled';
 

@@ -6,6 +6,7 @@
 // temporary names, fsynced and renamed, so a crash leaves the old snapshot.
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { concatBytes } from '../../common/bytes.ts';
 import type { IndexState } from '../engine/vector-index.ts';
 import { frame, scanFrames } from './frames.ts';
 import { syncDir, syncFile } from './fsutil.ts';
@@ -86,12 +87,5 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
   const total = chunks.reduce((n, c) => n + c.length, 0);
   if (header.version !== 1 || total !== header.vectorCount * header.dimensions * 4)
     throw new Error(`${path}: matrix has ${total} bytes, expected ${header.vectorCount} × ${header.dimensions} float32`);
-  const matrix = new Float32Array(total / 4);
-  const view = new Uint8Array(matrix.buffer);
-  let at = 0;
-  for (const c of chunks) {
-    view.set(c, at);
-    at += c.length;
-  }
-  return { header, matrix };
+  return { header, matrix: new Float32Array(concatBytes(chunks).buffer) };
 }

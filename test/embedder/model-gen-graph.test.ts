@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { collectBytes } from '../../common/bytes.ts';
 import { ARCHS } from '../../embedder/model-gen/arch.ts';
 import { GraphBuilder, type GraphSpec } from '../../embedder/model-gen/graph-builder.ts';
 import { modelSpec, type LayoutContext } from '../../embedder/model-gen/layout-common.ts';
@@ -21,16 +22,8 @@ import { concatColumns, elementCount, floatParam, type TensorSource } from '../.
 import { sharedPath } from '../support/shared-fixtures.ts';
 import { cosine } from '../support/vectors.ts';
 
-function bytesOf(source: TensorSource): Uint8Array {
-  const out = new Uint8Array(source.byteLength);
-  let offset = 0;
-  source.writeTo((bytes) => {
-    out.set(bytes, offset);
-    offset += bytes.length;
-  });
-  expect(offset).toBe(source.byteLength);
-  return out;
-}
+/** The source's bytes; collectBytes refuses a source that writes more or fewer than it announces. */
+const bytesOf = (source: TensorSource): Uint8Array => collectBytes(source.byteLength, (sink) => source.writeTo(sink));
 
 function floatsOf(source: TensorSource): Float32Array {
   return new Float32Array(bytesOf(source).buffer);
