@@ -40,3 +40,16 @@ export function l2Normalize(b: GraphBuilder, x: string, outputName?: string): st
   const safe = b.op1('Max', [norm, b.float(1e-12)]);
   return b.op1('Div', [x, safe], {}, outputName);
 }
+
+/** The tower's embedding: the pooled row projected, L2-normalised where the layout's graphs do that. */
+export function projectedEmbedding(
+  b: GraphBuilder,
+  pooled: string,
+  projection: string,
+  embedding: { readonly name: string; readonly normalize: boolean },
+): string {
+  return b.scope('projection', () => {
+    if (!embedding.normalize) return linear(b, pooled, projection, undefined, embedding.name);
+    return l2Normalize(b, linear(b, pooled, projection), embedding.name);
+  });
+}

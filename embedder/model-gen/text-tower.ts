@@ -6,7 +6,7 @@
  */
 import type { ClipArch } from './arch.ts';
 import { attr, GraphBuilder, type Dim, type GraphSpec } from './graph-builder.ts';
-import { l2Normalize, linear } from './layers.ts';
+import { projectedEmbedding } from './layers.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { normal, ParamRegistry, type ParamNamer, type WeightOverrides } from './params.ts';
 import { constantTensor } from './tensor-source.ts';
@@ -97,9 +97,5 @@ export function addTextTower(b: GraphBuilder, options: TextTowerOptions): string
   });
 
   const projection = params.add('text.projection', [width, arch.embedDim], normal(width ** -0.5));
-  const { embedding } = options;
-  return b.scope('projection', () => {
-    if (!embedding.normalize) return linear(b, pooled, projection, undefined, embedding.name);
-    return l2Normalize(b, linear(b, pooled, projection), embedding.name);
-  });
+  return projectedEmbedding(b, pooled, projection, options.embedding);
 }

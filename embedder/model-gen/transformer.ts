@@ -35,6 +35,14 @@ export function layerNormParams(
   return b.scope(logical.slice(logical.lastIndexOf('.') + 1), () => layerNorm(b, x, weight, bias, eps, outputName));
 }
 
+/** What every block of one transformer is built with; `mask` is added to the attention scores. */
+interface BlockContext {
+  readonly b: GraphBuilder;
+  readonly params: ParamRegistry;
+  readonly config: TransformerConfig;
+  readonly mask: string | undefined;
+}
+
 /** Runs `config.layers` blocks named `<prefix>.blocks.<i>`; `mask` is added to the attention scores. */
 export function transformer(
   b: GraphBuilder,
@@ -44,26 +52,19 @@ export function transformer(
   config: TransformerConfig,
   mask?: string,
 ): string {
+  const block: BlockContext = { b, params, config, mask };
   let hidden = x;
   for (let i = 0; i < config.layers; i++) {
     const logical = `${prefix}.blocks.${i}`;
-    hidden = b.scope(`blocks.${i}`, () => residualBlock(b, params, logical, hidden, config, mask));
+    hidden = b.scope(`blocks.${i}`, () => residualBlock(block, logical, hidden));
   }
   return hidden;
 }
 
-function residualBlock(
-  b: GraphBuilder,
-  params: ParamRegistry,
-  logical: string,
-  x: string,
-  config: TransformerConfig,
-  mask: string | undefined,
-): string {
+function residualBlock(block: BlockContext, logical: string, x: string): string {
+  const { b, params, config } = block;
   const { width, layerNormEps: eps } = config;
-  const attended = b.scope('attn', () =>
-    attention(b, params, `${logical}.attn`, layerNormParams(b, params, `${logical}.ln_1`, x, width, eps), config, mask),
-  );
+  const attended = b.scope('attn', () => attention(block, `${logical}.attn`, layerNormParams(b, params, `${logical}.ln_1`, x, width, eps)));
   const afterAttention = b.op1('Add', [x, attended]);
   const h = layerNormParams(b, params, `${logical}.ln_2`, afterAttention, width, eps);
   const mlp = b.scope('mlp', () => {
@@ -79,14 +80,7 @@ function residualBlock(
 }
 
 /** Multi-head self-attention on [batch, tokens, width]. */
-function attention(
-  b: GraphBuilder,
-  params: ParamRegistry,
-  logical: string,
-  x: string,
-  config: TransformerConfig,
-  mask: string | undefined,
-): string {
+function attention({ b, params, config, mask }: BlockContext, logical: string, x: string): string {
   const { width, heads } = config;
   if (width % heads !== 0) throw new Error(`width ${width} is not divisible by ${heads} heads`);
   const headDim = width / heads;

@@ -6,7 +6,7 @@
  */
 import type { ClipArch } from './arch.ts';
 import { attr, GraphBuilder, type Dim, type GraphSpec } from './graph-builder.ts';
-import { l2Normalize, linear } from './layers.ts';
+import { projectedEmbedding } from './layers.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { normal, ParamRegistry, type ParamNamer, type WeightOverrides } from './params.ts';
 import { layerNormParams, transformer } from './transformer.ts';
@@ -91,9 +91,5 @@ export function addVisionTower(b: GraphBuilder, options: VisionTowerOptions): st
   const classToken = b.op1('Gather', [hidden, b.int64([0], [])], { axis: attr.int(1) }); // [B, width]
   const pooled = layerNormParams(b, params, 'vision.ln_post', classToken, width, eps);
   const projection = params.add('vision.projection', [width, arch.embedDim], normal(scale));
-  const { embedding } = options;
-  return b.scope('projection', () => {
-    if (!embedding.normalize) return linear(b, pooled, projection, undefined, embedding.name);
-    return l2Normalize(b, linear(b, pooled, projection), embedding.name);
-  });
+  return projectedEmbedding(b, pooled, projection, options.embedding);
 }
