@@ -12,11 +12,12 @@ import {
   env as transformersEnv,
 } from '@huggingface/transformers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import sharp from 'sharp';
 import { loadClip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { gatherPooledRowEarly } from '../../embedder/runtime/pooled-rows.ts';
+import { photoJpeg } from '../support/photo.ts';
 import { startService } from '../support/service-process.ts';
+import { sleep } from '../support/timing.ts';
 import { cosine } from '../support/vectors.ts';
 import { bestSeconds, printTable, printTargets, target, writeResults } from './harness.ts';
 
@@ -34,34 +35,16 @@ if (!existsSync(join(modelDir, 'onnx/vision_model.onnx'))) {
   generate({ arch: 'vit-b-32', outDir: MODELS, layouts: ['hf'] });
 }
 
-/** A photo-like JPEG: smooth gradients, shapes and grain, so decoding costs what a real photo costs. */
-async function syntheticJpeg(width: number, height: number, seed: number): Promise<Uint8Array> {
-  const svg = `<svg width="${width}" height="${height}"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
-    <stop offset="0" stop-color="hsl(${seed * 37 % 360},70%,60%)"/><stop offset="1" stop-color="hsl(${seed * 91 % 360},60%,30%)"/></linearGradient></defs>
-    <rect width="100%" height="100%" fill="url(#g)"/><circle cx="${width / 3}" cy="${height / 2}" r="${height / 4}" fill="#fc0" opacity="0.8"/>
-    <rect x="${width / 2}" y="${height / 3}" width="${width / 3}" height="${height / 3}" fill="#124" opacity="0.6"/></svg>`;
-  const grain = Buffer.alloc(width * height * 3);
-  let x = seed + 1;
-  for (let i = 0; i < grain.length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    grain[i] = x >>> 28; // a few levels of sensor noise
-  }
-  const base = await sharp(Buffer.from(svg)).resize(width, height).removeAlpha().raw().toBuffer();
-  for (let i = 0; i < base.length; i++) base[i] = Math.min(255, base[i]! + grain[i]!);
-  return new Uint8Array(await sharp(base, { raw: { width, height, channels: 3 } }).jpeg({ quality: 88 }).toBuffer());
-}
-
-
 const QUERIES = ['a photo of a dog', 'sunset over mountains', 'red shoes', 'a bowl of ramen', 'city at night', 'two cats on a sofa', 'a vintage car', 'snowy forest'];
 const texts = (n: number) => Array.from({ length: n }, (_, i) => QUERIES[i % QUERIES.length]!);
 
 const clip = await loadClip(modelDir);
-const small = await syntheticJpeg(640, 480, 1);
-const large = await syntheticJpeg(4000, 3000, 2);
-const photos = await Promise.all(Array.from({ length: 16 }, (_, i) => syntheticJpeg(640, 480, 10 + i)));
+const small = await photoJpeg(640, 480, { seed: 1 });
+const large = await photoJpeg(4000, 3000, { seed: 2 });
+const photos = await Promise.all(Array.from({ length: 16 }, (_, i) => photoJpeg(640, 480, { seed: 10 + i })));
 // Model-sized images: the HTTP rows then measure the service path (transport,
 // multipart, batching), not preprocessing, which has rows of its own.
-const thumbnails = await Promise.all(Array.from({ length: 16 }, (_, i) => syntheticJpeg(224, 224, 40 + i)));
+const thumbnails = await Promise.all(Array.from({ length: 16 }, (_, i) => photoJpeg(224, 224, { seed: 40 + i })));
 
 // ---- preprocessing -----------------------------------------------------------
 transformersEnv.allowRemoteModels = false;
@@ -233,7 +216,7 @@ try {
     }
   };
   const backfillers = [backfill(), backfill()];
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500);
   const busy = await queryLatencies(30);
   backfilling = false;
   await Promise.all(backfillers);

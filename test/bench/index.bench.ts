@@ -13,6 +13,7 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 import { nativeLoaded, simdLevel, topK } from '../../native/index.ts';
 import { clusteredSpace } from '../support/clustered.ts';
 import { spawnIndexServer } from '../support/index-server.ts';
+import { sleep } from '../support/timing.ts';
 import { printTable, writeResults } from './harness.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -167,7 +168,7 @@ try {
   const insertWall = (performance.now() - insertStarted) / 1000;
   // A bulk load triggers snapshots (every 64 MiB of log); let the last one finish.
   const count = (msg: string) => server.messages.filter((m) => m === msg).length;
-  while (count('snapshot started') > count('snapshot written')) await new Promise((r) => setTimeout(r, 100));
+  while (count('snapshot started') > count('snapshot written')) await sleep(100);
   const info = await api('/bench/info');
   if (info.vectorCount !== ROWS) throw new Error(`expected ${ROWS} vectors, index has ${info.vectorCount}`);
   log(`inserted: ${insertSeconds.toFixed(1)} s in requests (${(ROWS / insertSeconds).toFixed(0)} vectors/s), ${insertWall.toFixed(1)} s wall`);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DynamicBatcher, QueueFullError, QueueTimeoutError, type BatcherOptions } from '../../embedder/batching/dynamic-batcher.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/timing.ts';
 
 /** A batcher over a model stand-in that squares numbers and records each batch it was given. */
 function squaring(options: Partial<BatcherOptions> = {}, delayMs = 5) {

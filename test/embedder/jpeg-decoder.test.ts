@@ -19,26 +19,9 @@ import type { RgbImage } from '../../embedder/image/resample.ts';
 import { addon } from '../../native/addon.ts';
 import { cjpeg, cjpegAvailable } from '../support/cjpeg.ts';
 import { temporaryDirectory } from '../support/files.ts';
+import { photoJpeg, photoRgb } from '../support/photo.ts';
 
 const LIMIT = 100_000_000;
-
-/** A photo-like RGB image: gradients, hard edges and grain, so every DCT frequency is exercised. */
-function photo(width: number, height: number, seed: number): Buffer {
-  const rgb = Buffer.alloc(width * height * 3);
-  let noise = seed;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      noise = (noise * 1103515245 + 12345) >>> 0;
-      const grain = noise >>> 27;
-      const edge = (x >> 3) % 5 === 0 || (y >> 4) % 7 === 0 ? 90 : 0;
-      const o = (y * width + x) * 3;
-      rgb[o] = Math.min(255, ((x * 255) / width + grain + edge) | 0);
-      rgb[o + 1] = Math.min(255, ((y * 255) / height + grain) | 0);
-      rgb[o + 2] = Math.min(255, (((x + y) * 127) / (width + height) + 64 + edge + (grain >> 1)) | 0);
-    }
-  }
-  return rgb;
-}
 
 async function native(bytes: Uint8Array) {
   return decodeJpegNative(bytes, await probeImage(bytes, LIMIT), LIMIT);
@@ -72,7 +55,7 @@ describe.skipIf(!addon)('native JPEG decoding (sharp-encoded files)', () => {
     for (const chromaSubsampling of ['4:2:0', '4:4:4'] as const) {
       it(`${width} x ${height}, ${chromaSubsampling}, qualities 30 to 100: libjpeg's pixels exactly`, async () => {
         for (const quality of [30, 75, 95, 100]) {
-          const bytes = await sharp(photo(width, height, quality), { raw: { width, height, channels: 3 } })
+          const bytes = await sharp(photoRgb(width, height, quality), { raw: { width, height, channels: 3 } })
             .jpeg({ quality, chromaSubsampling })
             .toBuffer();
           await expectDecodedLikeLibjpeg(bytes);
@@ -82,13 +65,13 @@ describe.skipIf(!addon)('native JPEG decoding (sharp-encoded files)', () => {
   }
 
   it('greyscale', async () => {
-    const bytes = await sharp(photo(300, 200, 1), { raw: { width: 300, height: 200, channels: 3 } }).greyscale().jpeg().toBuffer();
+    const bytes = await sharp(photoRgb(300, 200, 1), { raw: { width: 300, height: 200, channels: 3 } }).greyscale().jpeg().toBuffer();
     await expectDecodedLikeLibjpeg(bytes);
   });
 
   it('progressive, as libjpeg and mozjpeg (its own scan script) write it, 4:2:0 and 4:4:4', async () => {
     for (const [width, height] of [[17, 31], [333, 251], [640, 480]] as const) {
-      const image = sharp(photo(width, height, 5), { raw: { width, height, channels: 3 } });
+      const image = sharp(photoRgb(width, height, 5), { raw: { width, height, channels: 3 } });
       for (const chromaSubsampling of ['4:2:0', '4:4:4']) {
         for (const quality of [40, 90, 100]) await expectDecodedLikeLibjpeg(await image.clone().jpeg({ progressive: true, quality, chromaSubsampling }).toBuffer());
       }
@@ -97,7 +80,7 @@ describe.skipIf(!addon)('native JPEG decoding (sharp-encoded files)', () => {
   });
 
   it('decodes with several threads exactly as with one', async () => {
-    const bytes = await sharp(photo(1200, 900, 3), { raw: { width: 1200, height: 900, channels: 3 } }).jpeg().toBuffer();
+    const bytes = await sharp(photoRgb(1200, 900, 3), { raw: { width: 1200, height: 900, channels: 3 } }).jpeg().toBuffer();
     const one = await addon!.decodeJpegRgbAsync(bytes, LIMIT, 1);
     for (const threads of [2, 3, 7]) {
       const many = await addon!.decodeJpegRgbAsync(bytes, LIMIT, threads);
@@ -119,10 +102,7 @@ describe.skipIf(!addon)('decoding fused with the resize', () => {
   }
 
   const jpeg = (width: number, height: number, options: { orientation?: number; chromaSubsampling?: string } = {}) =>
-    sharp(photo(width, height, width + height), { raw: { width, height, channels: 3 } })
-      .jpeg({ quality: 90, chromaSubsampling: options.chromaSubsampling ?? '4:2:0' })
-      .withMetadata({ orientation: options.orientation ?? 1 })
-      .toBuffer();
+    photoJpeg(width, height, { seed: width + height, chromaSubsampling: options.chromaSubsampling ?? '4:2:0', orientation: options.orientation ?? 1 });
 
   it('landscape, portrait and square photos, shrunk and centre-cropped as CLIP does', async () => {
     for (const [width, height] of [[1600, 1200], [900, 1400], [500, 500], [641, 479]] as const) {
@@ -137,7 +117,7 @@ describe.skipIf(!addon)('decoding fused with the resize', () => {
   });
 
   it('a progressive photo', async () => {
-    const bytes = await sharp(photo(900, 700, 3), { raw: { width: 900, height: 700, channels: 3 } }).jpeg({ progressive: true }).toBuffer();
+    const bytes = await sharp(photoRgb(900, 700, 3), { raw: { width: 900, height: 700, channels: 3 } }).jpeg({ progressive: true }).toBuffer();
     await expectFusedLikeTwoSteps(bytes, 224, 224);
   });
 
@@ -167,7 +147,7 @@ describe.skipIf(!addon)('decoding fused with the resize', () => {
 describe.skipIf(!addon || !cjpegAvailable())('native JPEG decoding (libjpeg-turbo cjpeg files)', () => {
   const width = 203;
   const height = 117;
-  const rgb = photo(width, height, 7);
+  const rgb = photoRgb(width, height, 7);
   const accepted: [string, string[]][] = [
     ['4:2:2 (2x1) sampling', ['-sample', '2x1']],
     ['4:2:0 with optimised Huffman tables', ['-optimize']],
@@ -232,14 +212,13 @@ describe.skipIf(!addon)('native JPEG decoding of damaged files', () => {
   const width = 96;
   const height = 64;
   let clean: Buffer;
-  const cleanFile = async () =>
-    (clean ??= await sharp(photo(width, height, 9), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+  const cleanFile = async () => (clean ??= await photoJpeg(width, height, { seed: 9 }));
 
   it('declines a file cut short, a file without EOI and a tiny image', async () => {
     const bytes = await cleanFile();
     expect(await native(bytes.subarray(0, bytes.length - 200))).toEqual({ declined: expect.any(String) });
     expect(await native(bytes.subarray(0, bytes.length - 2))).toEqual({ declined: 'no EOI marker' });
-    const tiny = await sharp(photo(8, 8, 1), { raw: { width: 8, height: 8, channels: 3 } }).jpeg().toBuffer();
+    const tiny = await sharp(photoRgb(8, 8, 1), { raw: { width: 8, height: 8, channels: 3 } }).jpeg().toBuffer();
     expect(await native(tiny)).toEqual({ declined: 'smaller than 16 pixels' });
   });
 

@@ -17,6 +17,7 @@ import {
   preprocess,
   UnsupportedImageFormatError,
 } from '../../embedder/image/index.ts';
+import { photoJpeg } from '../support/photo.ts';
 import { pngChunk } from '../support/png.ts';
 
 const config = parseHfPreprocessorConfig({});
@@ -32,12 +33,6 @@ function pngHeader(width: number, height: number, withData = true): Buffer {
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   if (!withData) return Buffer.concat([signature, pngChunk('IHDR', ihdr)]);
   return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(64))), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-async function jpeg(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#3a7' } })
-    .jpeg()
-    .toBuffer();
 }
 
 async function rejection(bytes: Uint8Array, options = {}): Promise<ImageInputError> {
@@ -87,13 +82,13 @@ describe('empty or broken images → CorruptImageError (400)', () => {
   });
 
   it('a JPEG cut in the middle of its pixel data', async () => {
-    const whole = await jpeg(640, 480);
+    const whole = await photoJpeg(640, 480);
     const error = await rejection(whole.subarray(0, Math.floor(whole.length / 2)));
     expect(error).toBeInstanceOf(CorruptImageError);
   });
 
   it('a JPEG cut inside its header', async () => {
-    expect(await rejection((await jpeg(64, 64)).subarray(0, 20))).toBeInstanceOf(CorruptImageError);
+    expect(await rejection((await photoJpeg(64, 64)).subarray(0, 20))).toBeInstanceOf(CorruptImageError);
   });
 
   it('a PNG cut in the middle of its pixel data', async () => {
@@ -135,15 +130,15 @@ describe('decompression bombs → ImageTooLargeError (413), from the header alon
   });
 
   it('the limit is configurable and applies to every format', async () => {
-    const error = (await rejection(await jpeg(640, 480), { maxPixels: 100_000 })) as ImageTooLargeError;
+    const error = (await rejection(await photoJpeg(640, 480), { maxPixels: 100_000 })) as ImageTooLargeError;
     expect(error).toBeInstanceOf(ImageTooLargeError);
     expect([error.width, error.height, error.maxPixels]).toEqual([640, 480, 100_000]);
     expect(error.message).toMatch(/maxPixels = 100000/);
-    await expect(preprocess(await jpeg(640, 480), config, { maxPixels: 640 * 480 })).resolves.toHaveLength(3 * 224 * 224);
+    await expect(preprocess(await photoJpeg(640, 480), config, { maxPixels: 640 * 480 })).resolves.toHaveLength(3 * 224 * 224);
   });
 
   it('a JPEG whose frame header declares 60,000 x 60,000', async () => {
-    const bytes = Buffer.from(await jpeg(16, 16));
+    const bytes = Buffer.from(await photoJpeg(16, 16));
     // SOF0 marker: FF C0, length (2), precision (1), height (2), width (2).
     const sof = bytes.indexOf(Buffer.from([0xff, 0xc0]));
     expect(sof).toBeGreaterThan(0);

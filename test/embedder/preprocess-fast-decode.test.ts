@@ -3,26 +3,17 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseHfPreprocessorConfig, preprocess } from '../../embedder/image/index.ts';
+import { photoJpeg } from '../support/photo.ts';
 import { cosine } from '../support/vectors.ts';
 
 const config = parseHfPreprocessorConfig({});
-
-
-/** A photo-like JPEG: smooth shapes and a little grain. */
-async function photo(width: number, height: number, orientation?: number): Promise<Uint8Array> {
-  const svg = `<svg width="${width}" height="${height}"><rect width="100%" height="100%" fill="#2a6"/>
-    <circle cx="${width * 0.3}" cy="${height * 0.4}" r="${height * 0.25}" fill="#fc3"/>
-    <rect x="${width * 0.55}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.6}" fill="#238"/></svg>`;
-  const pipeline = sharp(Buffer.from(svg)).jpeg({ quality: 90 });
-  return new Uint8Array(await (orientation ? pipeline.withMetadata({ orientation }) : pipeline).toBuffer());
-}
 
 describe("preprocess with decode: 'fast'", () => {
   let large: Uint8Array;
   let rotated: Uint8Array;
   let small: Uint8Array;
   beforeAll(async () => {
-    [large, rotated, small] = await Promise.all([photo(2400, 1800), photo(1800, 2400, 6), photo(640, 480)]);
+    [large, rotated, small] = await Promise.all([photoJpeg(2400, 1800), photoJpeg(1800, 2400, { orientation: 6 }), photoJpeg(640, 480)]);
   });
 
   it('stays within cosine 0.999 of the exact tensor on a large JPEG', async () => {

@@ -8,23 +8,9 @@ import { parseHfPreprocessorConfig, preprocess } from '../../embedder/image/inde
 import { centerCropPlacement, resizedSize } from '../../embedder/image/geometry.ts';
 import { resizeRgb } from '../../embedder/image/resample.ts';
 import { toChwTensor } from '../../embedder/image/tensor.ts';
+import { photoJpeg } from '../support/photo.ts';
 
 const config = parseHfPreprocessorConfig({});
-
-/** A photo-like JPEG: smooth gradients with fine texture, so that it compresses like a real picture. */
-async function photoJpeg(width: number, height: number): Promise<Buffer> {
-  const rgb = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      const texture = ((x * 7919) ^ (y * 104729)) & 31;
-      rgb[o] = ((x / width) * 200 + texture) | 0;
-      rgb[o + 1] = ((y / height) * 200 + texture) | 0;
-      rgb[o + 2] = (((x + y) / (width + height)) * 160 + 40 + (texture >> 1)) | 0;
-    }
-  }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
-}
 
 describe('decoding a large JPEG', () => {
   let large: Buffer;

@@ -10,6 +10,7 @@ import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
 import { PNG_SIGNATURE, pngChunk } from '../support/png.ts';
 import { temporaryDirectory } from '../support/files.ts';
+import { eventually } from '../support/timing.ts';
 import { cosine } from '../support/vectors.ts';
 
 const modelsDir = temporaryDirectory('embedder-models-');
@@ -245,10 +246,10 @@ describe('embedder operations', () => {
       'embedder ready',
     );
     const inFlight = Array.from({ length: 10 }, (_, i) => post(`${embedder.url}/v1/embed/text`, { texts: [`a${i}`, `b${i}`, `c${i}`] }));
-    for (let queued = 0; queued < 30; await new Promise((r) => setTimeout(r, 10))) {
+    await eventually(async () => {
       const metrics = await (await fetch(`${embedder.url}/metrics`)).text();
-      queued = Number(/embedder_queue_depth\{queue="text"\} (\d+)/.exec(metrics)?.[1] ?? 0);
-    }
+      return Number(/embedder_queue_depth\{queue="text"\} (\d+)/.exec(metrics)?.[1] ?? 0) >= 30 ? true : undefined;
+    }, 'all 30 texts queued', { intervalMs: 10 });
     const exit = embedder.stop('SIGTERM');
     const responses = await Promise.all(inFlight);
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));

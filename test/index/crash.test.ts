@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Cloudflare, { toFile } from 'cloudflare';
 import { afterAll, expect, it } from 'vitest';
 import { spawnIndexServer, type SpawnedServer } from '../support/index-server.ts';
+import { sleep } from '../support/timing.ts';
 
 const DIM = 16;
 const TOKEN = 'crash-token';
@@ -80,7 +81,7 @@ it('keeps every acknowledged write across kill -9', async () => {
   };
   const load = [0, 1, 2, 3].map(worker);
   const started = Date.now();
-  while (acked.size < 2000 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 20));
+  while (acked.size < 2000 && Date.now() - started < 20_000) await sleep(20);
   await first.stop('SIGKILL');
   stop = true;
   await Promise.all(load);

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import Cloudflare, { toFile } from 'cloudflare';
 import pino from 'pino';
 import { startIndexServer, type IndexServerOptions } from '../../index/server.ts';
+import { eventually } from './timing.ts';
 
 export interface VectorizeTarget {
   name: 'local' | 'cloudflare';
@@ -51,13 +52,11 @@ function makeTarget(
       }),
     async settle(index, mutationId) {
       if (local || mutationId === undefined) return;
-      const deadline = Date.now() + 120_000;
-      while (Date.now() < deadline) {
-        const info = await client.vectorize.indexes.info(index, { account_id: accountId });
-        if (info?.processedUpToMutation === mutationId) return;
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-      throw new Error(`mutation ${mutationId} on ${index} not processed within 2 minutes`);
+      await eventually(
+        async () => ((await client.vectorize.indexes.info(index, { account_id: accountId }))?.processedUpToMutation === mutationId ? true : undefined),
+        `mutation ${mutationId} on ${index} to be processed`,
+        { timeoutMs: 120_000, intervalMs: 2000 },
+      );
     },
     close,
   };

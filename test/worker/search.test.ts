@@ -4,6 +4,7 @@
 // coalescing, invalidation on write), admin auth and input validation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalText } from '../../worker/lib/hash.ts';
+import { eventually, sleep } from '../support/timing.ts';
 import { ADMIN_TOKEN, exactRanking, startStack, testImage, type Stack } from '../support/worker-stack.ts';
 
 // Long enough that a paused test machine never sees a fresh entry go stale; the stale-while-revalidate
@@ -78,20 +79,10 @@ function seededVector(seed: number, dim: number): number[] {
   });
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Waits until the worker's KV holds `count` query embeddings (they are written after the response). */
 async function kvEmbeddings(count: number): Promise<void> {
   const kv = await stack.worker.mf.getKVNamespace('SEARCH_KV');
-  await waitFor(async () => ((await kv.list({ prefix: 'emb:' })).keys.length >= count ? true : undefined), `${count} KV embeddings`);
+  await eventually(async () => ((await kv.list({ prefix: 'emb:' })).keys.length >= count ? true : undefined), `${count} KV embeddings`);
 }
 
 beforeAll(async () => {
@@ -323,12 +314,12 @@ describe('caching', () => {
     try {
       const path = `${shortTtl.url}${q('stale ferris wheel', '&k=2')}`;
       expect((await search(path)).body.cache).toBe('miss');
-      await new Promise((r) => setTimeout(r, 2300));
+      await sleep(2300);
       const stale = await search(path);
       expect(stale.body.cache).toBe('stale');
       expect(Number(stale.response.headers.get('age'))).toBeGreaterThanOrEqual(2);
       expect(stale.response.headers.get('cache-control')).toMatch(/^public, max-age=0,/);
-      await waitFor(async () => ((await search(path)).body.cache === 'hit' ? true : undefined), 'the background refresh');
+      await eventually(async () => ((await search(path)).body.cache === 'hit' ? true : undefined), 'the background refresh');
     } finally {
       await shortTtl.close();
     }

@@ -8,8 +8,7 @@ import { decodeBase64 } from '../../worker/embedding/image-input.ts';
 import { ApiError } from '../../worker/errors.ts';
 import { canonicalJson, canonicalText, timingSafeEqualStrings } from '../../worker/lib/hash.ts';
 import { SingleFlight } from '../../worker/lib/single-flight.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/timing.ts';
 
 describe('SingleFlight', () => {
   it('shares one call among concurrent callers with the same key', async () => {
