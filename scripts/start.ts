@@ -98,7 +98,7 @@ try {
     run('embedder', 'embedder/main.ts', { MODEL_DIR: modelDir(), EMBEDDER_PORT: ports.embedder, EMBEDDER_TOKEN: embedderToken }),
     run('index', 'index/main.ts', { INDEX_PORT: ports.index }),
   ]);
-  await run('worker', 'worker/local.ts', {
+  await run('worker', 'scripts/worker/local.ts', {
     WORKER_PORT: ports.worker,
     EMBEDDER_URLS: embedderUrl,
     EMBEDDER_TOKEN: embedderToken,

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { generate } from '../../embedder/model-gen/generate.ts';
-import { bundleWorker } from '../../worker/bundle.ts';
-import { embedderDimensions, ensureIndex, startLocalWorker, type EnsureIndexOptions, type LocalWorker, type LocalWorkerOptions } from '../../worker/local.ts';
+import { bundleWorker } from '../../scripts/worker/bundle.ts';
+import { embedderDimensions, ensureIndex, startLocalWorker, type EnsureIndexOptions, type LocalWorker, type LocalWorkerOptions } from '../../scripts/worker/local.ts';
 import { spawnIndexServer, type SpawnedServer } from './index-server.ts';
 import { startService, type ServiceProcess } from './service-process.ts';
+import { sleep } from './timing.ts';
 
 /**
  * A restart must reuse the old port (the worker is configured with it), and in the moment
@@ -21,7 +22,7 @@ async function onSamePort<T>(start: () => Promise<T>): Promise<T> {
       return await start();
     } catch (error) {
       if (attempt === 5 || !String(error).includes('EADDRINUSE')) throw error;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 }

@@ -4,7 +4,8 @@
 // limiting, CORS origins, body limits and image URLs.
 import { Response as MiniflareResponse, fetch as miniflareFetch, type Request as MiniflareRequest } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalWorker } from '../../worker/local.ts';
+import type { LocalWorker } from '../../scripts/worker/local.ts';
+import { eventually, sleep } from '../support/timing.ts';
 import { startStack, testImage, type Stack } from '../support/worker-stack.ts';
 
 let stack: Stack;
@@ -30,18 +31,7 @@ const json = (body: unknown, headers: Record<string, string> = {}): RequestInit 
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const vector = (seed: number, dim: number) => Array.from({ length: dim }, (_, i) => Math.sin(seed * 31 + i));
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Drops the worker's KV copy of query embeddings, as if they had expired. */
 async function forgetEmbeddings(worker: LocalWorker) {

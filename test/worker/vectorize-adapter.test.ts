@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorker } from '../../worker/bundle.ts';
-import { COMPATIBILITY_DATE, ensureIndex } from '../../worker/local.ts';
+import { bundleWorker } from '../../scripts/worker/bundle.ts';
+import { COMPATIBILITY_DATE, ensureIndex } from '../../scripts/worker/local.ts';
 import { spawnIndexServer, type SpawnedServer } from '../support/index-server.ts';
 
 const TOKEN = 'adapter-token';

@@ -1,12 +1,12 @@
 // Bundles a worker entry (TypeScript, ESM) into one module for workerd, the
-// way wrangler does, for Miniflare in tests and `worker/local.ts`.
+// way wrangler does, for Miniflare in tests and `scripts/worker/local.ts`.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-export const WORKER_ENTRY = fileURLToPath(new URL('./index.ts', import.meta.url));
+export const WORKER_ENTRY = fileURLToPath(new URL('../../worker/index.ts', import.meta.url));
 
 /** Writes `<outDir>/worker.js` and returns its path. */
 export async function bundleWorker(entry: string = WORKER_ENTRY, outDir: string = mkdtempSync(join(tmpdir(), 'worker-bundle-'))): Promise<string> {

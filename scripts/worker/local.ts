@@ -5,7 +5,7 @@
 //   const worker = await startLocalWorker({ embedderUrls: [embedder.url], vectorizeUrl });
 //   await fetch(`${worker.url}/v1/search?q=cat`); ... await worker.close();
 //
-// Run directly (`tsx worker/local.ts`) it reads WORKER_PORT (8787),
+// Run directly (`tsx scripts/worker/local.ts`) it reads WORKER_PORT (8787),
 // EMBEDDER_URLS, EMBEDDER_TOKEN, VECTORIZE_URL, VECTORIZE_TOKEN and
 // ADMIN_TOKEN, creates the index if it is missing, and logs
 // {"msg":"worker ready","url":...} once it serves.
@@ -15,7 +15,7 @@ import { Miniflare, type MiniflareOptions } from 'miniflare';
 import { bundleWorker } from './bundle.ts';
 
 /** wrangler.toml's compatibility date; the Miniflare in package.json supports it. */
-export const COMPATIBILITY_DATE = '2026-04-01';
+export const COMPATIBILITY_DATE = '2026-07-30';
 export const DEFAULT_INDEX_URL = 'http://127.0.0.1:8791/client/v4/accounts/local/vectorize/v2/indexes/crossmodal';
 
 export interface LocalWorkerOptions {
