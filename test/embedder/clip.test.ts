@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CudaUnavailableError, loadClip, ModelLayoutError, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
-import { sharedPath } from '../support/shared-fixtures.ts';
+import { describeWithShared } from '../support/shared-fixtures.ts';
 import { temporaryDirectory } from '../support/files.ts';
 import { cosine } from '../support/vectors.ts';
 
@@ -16,36 +16,35 @@ interface Reference {
   images: { file?: string; image?: string; reference?: string; embedding: number[] }[];
 }
 
-const exported = sharedPath('fixtures/exported-models');
-const preprocessFixtures = sharedPath('fixtures/clip-preprocess');
+describeWithShared('the PyTorch-exported fixtures', ['fixtures/exported-models', 'fixtures/clip-preprocess'], (exported, preprocessFixtures) => {
+  describe.each(['tiny-hf', 'tiny-immich'])('exported fixture %s', (name) => {
+    let clip: Clip;
+    let reference: Reference;
+    beforeAll(async () => {
+      clip = await loadClip(join(exported, name));
+      reference = JSON.parse(readFileSync(join(exported, name, 'reference-embeddings.json'), 'utf8')) as Reference;
+    });
+    afterAll(() => clip.close());
 
-describe.skipIf(!exported || !preprocessFixtures).each(['tiny-hf', 'tiny-immich'])('exported fixture %s', (name) => {
-  let clip: Clip;
-  let reference: Reference;
-  beforeAll(async () => {
-    clip = await loadClip(join(exported!, name));
-    reference = JSON.parse(readFileSync(join(exported!, name, 'reference-embeddings.json'), 'utf8')) as Reference;
-  });
-  afterAll(() => clip.close());
+    it('reads layout, embedding size and image size from the files', () => {
+      expect(clip.layout).toBe(name === 'tiny-hf' ? 'hf' : 'immich');
+      expect(clip.dim).toBe(32);
+      expect(clip.imageSize).toBe(224);
+      expect(clip.provider).toBe('cpu');
+    });
 
-  it('reads layout, embedding size and image size from the files', () => {
-    expect(clip.layout).toBe(name === 'tiny-hf' ? 'hf' : 'immich');
-    expect(clip.dim).toBe(32);
-    expect(clip.imageSize).toBe(224);
-    expect(clip.provider).toBe('cpu');
-  });
+    it('reproduces the PyTorch reference text embeddings (cosine > 0.99999)', async () => {
+      const got = await clip.embedTexts(reference.texts.map((t) => t.text));
+      reference.texts.forEach((t, i) => expect(cosine(got[i]!, t.embedding)).toBeGreaterThan(0.99999));
+    });
 
-  it('reproduces the PyTorch reference text embeddings (cosine > 0.99999)', async () => {
-    const got = await clip.embedTexts(reference.texts.map((t) => t.text));
-    reference.texts.forEach((t, i) => expect(cosine(got[i]!, t.embedding)).toBeGreaterThan(0.99999));
-  });
-
-  it('reproduces the PyTorch reference image embeddings from the image files', async () => {
-    const manifest = JSON.parse(readFileSync(join(preprocessFixtures!, 'manifest.json'), 'utf8')) as { cases: { file: string }[] };
-    const images = manifest.cases.map((c) => new Uint8Array(readFileSync(join(preprocessFixtures!, c.file))));
-    const got = await clip.embedImages(images);
-    expect(got).toHaveLength(reference.images.length);
-    reference.images.forEach((r, i) => expect(cosine(got[i]!, r.embedding)).toBeGreaterThan(0.99999));
+    it('reproduces the PyTorch reference image embeddings from the image files', async () => {
+      const manifest = JSON.parse(readFileSync(join(preprocessFixtures, 'manifest.json'), 'utf8')) as { cases: { file: string }[] };
+      const images = manifest.cases.map((c) => new Uint8Array(readFileSync(join(preprocessFixtures, c.file))));
+      const got = await clip.embedImages(images);
+      expect(got).toHaveLength(reference.images.length);
+      reference.images.forEach((r, i) => expect(cosine(got[i]!, r.embedding)).toBeGreaterThan(0.99999));
+    });
   });
 });
 
@@ -83,15 +82,14 @@ describe('generated tiny model', () => {
     for (const [i, text] of texts.entries()) expect(cosine((await hf.embedTexts([text]))[0]!, batch[i]!)).toBeGreaterThan(0.999999);
   });
 
-  it('serves image batches through a graph with a fixed batch of 1', async () => {
-    const images = preprocessFixtures
-      ? ['coffee.jpg', 'astronaut_rgba.png'].map((f) => new Uint8Array(readFileSync(join(preprocessFixtures, f))))
-      : [];
-    if (images.length === 0) return;
-    const [a, b] = await Promise.all([hf.embedImages(images), immich.embedImages(images)]);
-    expect(a).toHaveLength(2);
-    a.forEach((v, i) => expect(cosine(v, b[i]!)).toBeGreaterThan(0.99999));
-    expect(cosine(a[0]!, a[1]!)).toBeLessThan(0.9999);
+  describeWithShared('with reference images', ['fixtures/clip-preprocess'], (preprocessFixtures) => {
+    it('serves image batches through a graph with a fixed batch of 1', async () => {
+      const images = ['coffee.jpg', 'astronaut_rgba.png'].map((f) => new Uint8Array(readFileSync(join(preprocessFixtures, f))));
+      const [a, b] = await Promise.all([hf.embedImages(images), immich.embedImages(images)]);
+      expect(a).toHaveLength(2);
+      a.forEach((v, i) => expect(cosine(v, b[i]!)).toBeGreaterThan(0.99999));
+      expect(cosine(a[0]!, a[1]!)).toBeLessThan(0.9999);
+    });
   });
 
   it('runs on the CPU when CUDA is unavailable (auto), and refuses to start when CUDA is required', async () => {

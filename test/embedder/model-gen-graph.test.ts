@@ -19,7 +19,7 @@ import { encodeModel, modelByteLength, type ModelSpec } from '../../embedder/mod
 import { DataType, ModelProto } from '../../embedder/onnx/onnx-proto.ts';
 import { fillNormalish, Sfc32 } from '../../embedder/model-gen/prng.ts';
 import { concatColumns, elementCount, floatParam, type TensorSource } from '../../embedder/model-gen/tensor-source.ts';
-import { sharedPath } from '../support/shared-fixtures.ts';
+import { describeWithShared } from '../support/shared-fixtures.ts';
 import { cosine } from '../support/vectors.ts';
 
 /** The source's bytes; collectBytes refuses a source that writes more or fewer than it announces. */
@@ -207,23 +207,20 @@ function fixtureWeights(path: string, tower: 'text' | 'vision'): Map<string, Flo
 }
 
 
-const exported = sharedPath('fixtures/exported-models');
-const preprocessed = sharedPath('fixtures/clip-preprocess');
-
-describe.skipIf(exported === undefined || preprocessed === undefined)('tower graphs with the PyTorch fixtures\' weights', () => {
+describeWithShared('tower graphs with the PyTorch fixtures\' weights', ['fixtures/exported-models', 'fixtures/clip-preprocess'], (exported, preprocessed) => {
   interface References {
     texts: { ids: number[]; embedding: number[] }[];
     images: { file: string; embedding: number[] }[];
   }
   const load = () => {
-    const references = JSON.parse(readFileSync(join(exported!, 'tiny-hf/reference-embeddings.json'), 'utf8')) as References;
-    const manifest = JSON.parse(readFileSync(join(preprocessed!, 'manifest.json'), 'utf8')) as { cases: { file: string; reference: string }[] };
-    const text = fixtureWeights(join(exported!, 'tiny-hf/onnx/text_model.onnx'), 'text');
-    const vision = fixtureWeights(join(exported!, 'tiny-hf/onnx/vision_model.onnx'), 'vision');
+    const references = JSON.parse(readFileSync(join(exported, 'tiny-hf/reference-embeddings.json'), 'utf8')) as References;
+    const manifest = JSON.parse(readFileSync(join(preprocessed, 'manifest.json'), 'utf8')) as { cases: { file: string; reference: string }[] };
+    const text = fixtureWeights(join(exported, 'tiny-hf/onnx/text_model.onnx'), 'text');
+    const vision = fixtureWeights(join(exported, 'tiny-hf/onnx/vision_model.onnx'), 'vision');
     const pixels = (file: string) => {
       const reference = manifest.cases.find((c) => c.file === file)?.reference;
       if (!reference) throw new Error(`no preprocessed tensor for ${file}`);
-      return new Float32Array(Uint8Array.from(readFileSync(join(preprocessed!, reference))).buffer);
+      return new Float32Array(Uint8Array.from(readFileSync(join(preprocessed, reference))).buffer);
     };
     return { references, text, vision, pixels };
   };

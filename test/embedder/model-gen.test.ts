@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, HF_TEXT_MODEL, HF_VISION_MODEL, IMMICH_TEXT_MODEL, IMMICH_VISION_MODEL } from '../../embedder/model-gen/generate.ts';
 import { listFiles } from '../support/files.ts';
 import { seededRandom } from '../support/random.ts';
-import { sharedPath } from '../support/shared-fixtures.ts';
+import { describeWithShared } from '../support/shared-fixtures.ts';
 import { CLIP_EOT, CLIP_SOT, int64Batch, padded, randomPixelBatch, rowsOf } from '../support/vectors.ts';
 
 const SOT = CLIP_SOT;
@@ -249,9 +249,7 @@ describe('determinism', () => {
   });
 });
 
-const exported = sharedPath('fixtures/exported-models');
-
-describe.skipIf(exported === undefined)('same I/O as the PyTorch-exported fixtures', () => {
+describeWithShared('same I/O as the PyTorch-exported fixtures', ['fixtures/exported-models'], (exported) => {
   const pairs = [
     ['tiny-hf', HF_TEXT_MODEL],
     ['tiny-hf', HF_VISION_MODEL],
@@ -260,14 +258,14 @@ describe.skipIf(exported === undefined)('same I/O as the PyTorch-exported fixtur
   ] as const;
 
   it.each(pairs)('%s/%s: input/output names, dtypes and fixed/dynamic axes', async (folder, file) => {
-    const fixture = await open(join(exported!, folder, file));
+    const fixture = await open(join(exported, folder, file));
     const generated = await open(join(folder === 'tiny-hf' ? hfDir : immichDir, file));
     expect(signature(generated)).toEqual(signature(fixture));
   });
 
   it.each(['tiny-hf', 'tiny-immich'])('%s: same files and config keys', (folder) => {
     const dir = folder === 'tiny-hf' ? hfDir : immichDir;
-    const fixtureFiles = listFiles(join(exported!, folder)).filter((f) => f !== 'reference-embeddings.json');
+    const fixtureFiles = listFiles(join(exported, folder)).filter((f) => f !== 'reference-embeddings.json');
     expect(listFiles(dir)).toEqual(fixtureFiles);
     const keys = (value: unknown): unknown =>
       value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -275,12 +273,12 @@ describe.skipIf(exported === undefined)('same I/O as the PyTorch-exported fixtur
         : typeof value;
     const json = (base: string, file: string) => JSON.parse(readFileSync(join(base, file), 'utf8'));
     // config.json: every key of the fixture, with the same type (ours adds a few, e.g. layer_norm_eps).
-    expect(keys(json(dir, 'config.json'))).toMatchObject(keys(json(join(exported!, folder), 'config.json')) as object);
+    expect(keys(json(dir, 'config.json'))).toMatchObject(keys(json(join(exported, folder), 'config.json')) as object);
     const preprocess = folder === 'tiny-hf' ? 'preprocessor_config.json' : 'visual/preprocess_cfg.json';
-    expect(json(dir, preprocess)).toEqual(json(join(exported!, folder), preprocess));
+    expect(json(dir, preprocess)).toEqual(json(join(exported, folder), preprocess));
     for (const file of ['special_tokens_map.json', 'tokenizer_config.json']) {
       const path = folder === 'tiny-hf' ? file : `textual/${file}`;
-      expect(readFileSync(join(dir, path), 'utf8')).toBe(readFileSync(join(exported!, folder, path), 'utf8'));
+      expect(readFileSync(join(dir, path), 'utf8')).toBe(readFileSync(join(exported, folder, path), 'utf8'));
     }
   });
 });

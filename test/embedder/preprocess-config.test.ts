@@ -16,7 +16,7 @@ import {
   tensorShape,
 } from '../../embedder/image/index.ts';
 import type { PreprocessConfig } from '../../embedder/image/index.ts';
-import { sharedPath } from '../support/shared-fixtures.ts';
+import { describeWithShared } from '../support/shared-fixtures.ts';
 
 const CLIP_B32: PreprocessConfig = {
   resize: { kind: 'shortestEdge', shortestEdge: 224 },
@@ -38,21 +38,19 @@ function modelDir(files: Record<string, unknown>): string {
   return dir;
 }
 
-const models = sharedPath('fixtures/exported-models');
-
-describe.skipIf(!models)('the exported fixture models', () => {
+describeWithShared('the exported fixture models', ['fixtures/exported-models'], (models) => {
   it('reads preprocessor_config.json from a Hugging Face model directory', async () => {
-    expect(await loadPreprocessConfig(join(models!, 'tiny-hf'))).toEqual(CLIP_B32);
+    expect(await loadPreprocessConfig(join(models, 'tiny-hf'))).toEqual(CLIP_B32);
   });
 
   it('reads visual/preprocess_cfg.json from an Immich model directory', async () => {
-    const config = await loadPreprocessConfig(join(models!, 'tiny-immich'));
+    const config = await loadPreprocessConfig(join(models, 'tiny-immich'));
     expect(config).toEqual({ ...CLIP_B32, rescaleFactor: 1 / 255 });
   });
 
   it('accepts the config file itself', async () => {
-    expect(await loadPreprocessConfig(join(models!, 'tiny-hf', 'preprocessor_config.json'))).toEqual(CLIP_B32);
-    expect(tensorShape(await loadPreprocessConfig(join(models!, 'tiny-immich', 'visual', 'preprocess_cfg.json')))).toEqual([3, 224, 224]);
+    expect(await loadPreprocessConfig(join(models, 'tiny-hf', 'preprocessor_config.json'))).toEqual(CLIP_B32);
+    expect(tensorShape(await loadPreprocessConfig(join(models, 'tiny-immich', 'visual', 'preprocess_cfg.json')))).toEqual([3, 224, 224]);
   });
 });
 

@@ -9,10 +9,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadPreprocessConfig, preprocess, tensorShape } from '../../embedder/image/index.ts';
 import type { PreprocessConfig } from '../../embedder/image/index.ts';
-import { sharedPath } from '../support/shared-fixtures.ts';
-
-const fixtures = sharedPath('fixtures/clip-preprocess');
-const models = sharedPath('fixtures/exported-models');
+import { describeWithShared } from '../support/shared-fixtures.ts';
 
 interface ManifestCase {
   file: string;
@@ -48,11 +45,11 @@ function compare(actual: Float32Array, expected: Float32Array) {
   return { maxAbs, meanAbs: sumAbs / expected.length, cosine: dot / Math.sqrt(aa * ee) };
 }
 
-describe.skipIf(!fixtures || !models)('CLIP preprocessing against the reference tensors', () => {
-  const manifest = JSON.parse(readFileSync(join(fixtures!, 'manifest.json'), 'utf8')) as { cases: ManifestCase[] };
+describeWithShared('CLIP preprocessing against the reference tensors', ['fixtures/clip-preprocess', 'fixtures/exported-models'], (fixtures, models) => {
+  const manifest = JSON.parse(readFileSync(join(fixtures, 'manifest.json'), 'utf8')) as { cases: ManifestCase[] };
   const layouts: [string, () => Promise<PreprocessConfig>][] = [
-    ['Hugging Face preprocessor_config.json', () => loadPreprocessConfig(join(models!, 'tiny-hf'))],
-    ['OpenCLIP/Immich visual/preprocess_cfg.json', () => loadPreprocessConfig(join(models!, 'tiny-immich'))],
+    ['Hugging Face preprocessor_config.json', () => loadPreprocessConfig(join(models, 'tiny-hf'))],
+    ['OpenCLIP/Immich visual/preprocess_cfg.json', () => loadPreprocessConfig(join(models, 'tiny-immich'))],
   ];
 
   it('has public cases to check', () => {
@@ -65,8 +62,8 @@ describe.skipIf(!fixtures || !models)('CLIP preprocessing against the reference 
       async (_file, fixture) => {
         const config = await load();
         expect(tensorShape(config)).toEqual([3, 224, 224]);
-        const actual = await preprocess(readFileSync(join(fixtures!, fixture.file)), config);
-        const expected = readF32(join(fixtures!, fixture.reference));
+        const actual = await preprocess(readFileSync(join(fixtures, fixture.file)), config);
+        const expected = readF32(join(fixtures, fixture.reference));
         expect(actual.length).toBe(3 * 224 * 224);
 
         const { maxAbs, meanAbs, cosine } = compare(actual, expected);
@@ -82,12 +79,12 @@ describe.skipIf(!fixtures || !models)('CLIP preprocessing against the reference 
   it('applies the EXIF orientation first: the same pixels without the tag give a different tensor', async () => {
     const config = await layouts[0]![1]();
     const chelsea = manifest.cases.find((c) => c.file === 'chelsea_exif6.jpg')!;
-    const expected = readF32(join(fixtures!, chelsea.reference));
-    const withTag = await preprocess(readFileSync(join(fixtures!, chelsea.file)), config);
+    const expected = readF32(join(fixtures, chelsea.reference));
+    const withTag = await preprocess(readFileSync(join(fixtures, chelsea.file)), config);
     expect(compare(withTag, expected).maxAbs).toBe(0);
 
     // The stored (sideways) pixels, losslessly re-encoded without EXIF.
-    const stored = await sharp(readFileSync(join(fixtures!, chelsea.file))).png().toBuffer();
+    const stored = await sharp(readFileSync(join(fixtures, chelsea.file))).png().toBuffer();
     const withoutTag = await preprocess(stored, config);
     expect(compare(withoutTag, expected).cosine).toBeLessThan(0.95);
   });

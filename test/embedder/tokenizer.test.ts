@@ -9,7 +9,7 @@ import {
   parseTokenizerJson,
 } from '../../embedder/text/index.ts';
 import { BYTE_TO_SYMBOL } from '../../embedder/text/byte-level.ts';
-import { sharedPath } from '../support/shared-fixtures.ts';
+import { describeWithShared } from '../support/shared-fixtures.ts';
 
 /**
  * A small CLIP-style vocabulary: the 256 byte symbols (id = byte), the same with `</w>`
@@ -184,14 +184,9 @@ interface TokenizerCase {
   note?: string;
 }
 
-const vocabDir = sharedPath('clip-vocab');
-const casesFile = sharedPath('fixtures/clip-tokenizer-cases.json');
-const exportedModels = sharedPath('fixtures/exported-models');
-
-describe.skipIf(vocabDir === undefined || casesFile === undefined)('the real CLIP vocabulary (shared fixtures)', () => {
-  const tokenizerFile = join(vocabDir ?? '', 'tokenizer.json');
-  // Collected even when skipped, so only read files inside guards or hooks.
-  const cases: TokenizerCase[] = casesFile === undefined ? [] : JSON.parse(readFileSync(casesFile, 'utf8'));
+describeWithShared('the real CLIP vocabulary (shared fixtures)', ['clip-vocab', 'fixtures/clip-tokenizer-cases.json'], (vocabDir, casesFile) => {
+  const tokenizerFile = join(vocabDir, 'tokenizer.json');
+  const cases: TokenizerCase[] = JSON.parse(readFileSync(casesFile, 'utf8'));
   let tokenizer: ClipTokenizer;
   beforeAll(() => {
     tokenizer = loadClipTokenizer(tokenizerFile);
@@ -260,8 +255,7 @@ describe.skipIf(vocabDir === undefined || casesFile === undefined)('the real CLI
   });
 });
 
-describe.skipIf(exportedModels === undefined)('tokenizer files shipped with the tiny exported models', () => {
-  const root = exportedModels ?? '';
+describeWithShared('tokenizer files shipped with the tiny exported models', ['fixtures/exported-models'], (root) => {
   const references = (model: string): TokenizerCase[] =>
     JSON.parse(readFileSync(join(root, model, 'reference-embeddings.json'), 'utf8')).texts;
   const config = (path: string): unknown => JSON.parse(readFileSync(join(root, path), 'utf8'));
