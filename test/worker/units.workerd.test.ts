@@ -1,4 +1,4 @@
-// The worker's runtime-independent pieces, in plain Node: coalescing, the
+// The worker's runtime-independent pieces, in workerd where they run: coalescing, the
 // circuit breaker, canonical forms, ETags, image input checks.
 import { describe, expect, it } from 'vitest';
 import { etagMatches } from '../../worker/cache/result-cache.ts';
