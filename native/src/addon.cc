@@ -7,7 +7,7 @@
 
 #include "cpu_features.h"
 #include "dispatch.h"
-#include "read_bandwidth.h"
+#include "promise_task.h"
 #include "scan.h"
 
 namespace crossmodal {
@@ -112,30 +112,26 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
   return TopKResult(info.Env(), indices, scores);
 }
 
-// ---- asynchronous twins: same work on a libuv worker thread ---------------
+// ---- asynchronous twins: the same work on libuv's thread pool --------------
 
-// Keeps the JavaScript arrays alive (and their memory in place) until done.
-class ScanWorker : public Napi::AsyncWorker {
+// A scan on libuv's thread pool. Keeps the JavaScript arrays alive (and their memory in place) until done.
+class ScanTask : public PromiseTask {
  public:
-  ScanWorker(Napi::Env env, std::initializer_list<Napi::Value> keep_alive)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {
+  ScanTask(Napi::Env env, std::initializer_list<Napi::Value> keep_alive) : PromiseTask(env) {
     for (const auto& v : keep_alive) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-  Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
   Napi::Value ref(size_t i) { return refs_[i].Value(); }
-  Napi::Promise::Deferred deferred_;
 
  private:
   std::vector<Napi::ObjectReference> refs_;
 };
 
-class L2NormalizeWorker : public ScanWorker {
+class L2NormalizeTask : public ScanTask {
  public:
-  L2NormalizeWorker(Napi::Env env, Napi::Value matrix, FloatView m, size_t rows, size_t dim, unsigned threads)
-      : ScanWorker(env, {matrix}), m_(m), rows_(rows), dim_(dim), threads_(threads) {}
+  L2NormalizeTask(Napi::Env env, Napi::Value matrix, FloatView m, size_t rows, size_t dim, unsigned threads)
+      : ScanTask(env, {matrix}), m_(m), rows_(rows), dim_(dim), threads_(threads) {}
   void Execute() override { l2_normalize(m_.data, rows_, dim_, threads_); }
   void OnOK() override { deferred_.Resolve(ref(0)); }
 
@@ -145,10 +141,10 @@ class L2NormalizeWorker : public ScanWorker {
   unsigned threads_;
 };
 
-class ScoresWorker : public ScanWorker {
+class ScoresTask : public ScanTask {
  public:
-  ScoresWorker(Napi::Env env, const Napi::CallbackInfo& info, const ScanArgs& a, Napi::Float32Array out)
-      : ScanWorker(env, {info[0], info[1], out}), a_(a), out_(out.Data()) {}
+  ScoresTask(Napi::Env env, const Napi::CallbackInfo& info, const ScanArgs& a, Napi::Float32Array out)
+      : ScanTask(env, {info[0], info[1], out}), a_(a), out_(out.Data()) {}
   void Execute() override {
     score_matrix(a_.queries.data, a_.nq, a_.matrix.data, a_.rows, a_.dim, a_.metric, a_.threads, out_);
   }
@@ -159,11 +155,11 @@ class ScoresWorker : public ScanWorker {
   float* out_;
 };
 
-class TopKWorker : public ScanWorker {
+class TopKTask : public ScanTask {
  public:
-  TopKWorker(Napi::Env env, const Napi::CallbackInfo& info, const ScanArgs& a, size_t k, Napi::Uint32Array indices,
-             Napi::Float32Array scores)
-      : ScanWorker(env, {info[0], info[1], indices, scores}),
+  TopKTask(Napi::Env env, const Napi::CallbackInfo& info, const ScanArgs& a, size_t k, Napi::Uint32Array indices,
+           Napi::Float32Array scores)
+      : ScanTask(env, {info[0], info[1], indices, scores}),
         a_(a),
         k_(k),
         indices_(indices.Data()),
@@ -182,36 +178,28 @@ class TopKWorker : public ScanWorker {
   float* scores_;
 };
 
-template <class Worker, class... Args>
-Napi::Value queue(Napi::Env env, Args&&... args) {
-  auto* worker = new Worker(env, std::forward<Args>(args)...);
-  Napi::Promise promise = worker->promise();
-  worker->Queue();  // the worker deletes itself after OnOK/OnError
-  return promise;
-}
-
 Napi::Value L2NormalizeAsync(const Napi::CallbackInfo& info) {
   FloatView m = float_view(info[0], "matrix");
   const size_t dim = positive_integer(info[1], "dim");
   const size_t rows = row_count(info.Env(), m, dim, "matrix");
-  return queue<L2NormalizeWorker>(info.Env(), info[0], m, rows, dim,
-                                  resolve_threads(thread_count(info[2]), rows, dim, 1));
+  return queue_task<L2NormalizeTask>(info.Env(), info[0], m, rows, dim,
+                                     resolve_threads(thread_count(info[2]), rows, dim, 1));
 }
 
 Napi::Value ScoresAsync(const Napi::CallbackInfo& info) {
   const ScanArgs a = scan_args(info, 3);
-  return queue<ScoresWorker>(info.Env(), info, a, Napi::Float32Array::New(info.Env(), a.nq * a.rows));
+  return queue_task<ScoresTask>(info.Env(), info, a, Napi::Float32Array::New(info.Env(), a.nq * a.rows));
 }
 
 Napi::Value TopKAsync(const Napi::CallbackInfo& info) {
   const ScanArgs a = scan_args(info, 4);
   const size_t k = positive_integer(info[3], "k");
   const size_t keep = std::min(k, a.rows);
-  return queue<TopKWorker>(info.Env(), info, a, k, Napi::Uint32Array::New(info.Env(), a.nq * keep),
-                           Napi::Float32Array::New(info.Env(), a.nq * keep));
+  return queue_task<TopKTask>(info.Env(), info, a, k, Napi::Uint32Array::New(info.Env(), a.nq * keep),
+                              Napi::Float32Array::New(info.Env(), a.nq * keep));
 }
 
-// ---- introspection and benchmark support ----------------------------------
+// ---- introspection --------------------------------------------------------
 
 Napi::Value SimdLevel(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), active_kernels().name);
@@ -227,16 +215,6 @@ Napi::Value SupportedSimdLevels(const Napi::CallbackInfo& info) {
 Napi::Value SetSimdLevel(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "level must be a string");
   return Napi::Boolean::New(info.Env(), select_simd_level(info[0].As<Napi::String>().Utf8Value()));
-}
-
-// (Float32Array, threads) -> XOR of its 64-bit words, as a number (bench only).
-Napi::Value SequentialRead(const Napi::CallbackInfo& info) {
-  FloatView v = float_view(info[0], "data");
-  if (reinterpret_cast<uintptr_t>(v.data) % 8 != 0)
-    throw Napi::RangeError::New(info.Env(), "data must be 8-byte aligned");
-  const unsigned threads = std::max(1u, thread_count(info[1]));
-  const uint64_t x = sequential_read(v.data, v.length * sizeof(float), threads);
-  return Napi::Number::New(info.Env(), static_cast<double>(x & 0xffffffffu));
 }
 
 }  // namespace
@@ -257,7 +235,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevel));
   exports.Set("supportedSimdLevels", Napi::Function::New(env, SupportedSimdLevels));
   exports.Set("setSimdLevel", Napi::Function::New(env, SetSimdLevel));
-  exports.Set("sequentialRead", Napi::Function::New(env, SequentialRead));
   register_resample(env, exports);
   register_jpeg(env, exports);
   register_chw(env, exports);

@@ -16,7 +16,7 @@ void parallel_ranges(size_t count, unsigned parts, Fn&& fn) {
     fn(size_t{0}, count, 0u);
     return;
   }
-  std::vector<std::thread> workers;
+  std::vector<std::thread> helpers;
   std::vector<std::exception_ptr> errors(parts);
   const size_t step = (count + parts - 1) / parts;
   auto run = [&](unsigned part) {
@@ -28,9 +28,9 @@ void parallel_ranges(size_t count, unsigned parts, Fn&& fn) {
       errors[part] = std::current_exception();
     }
   };
-  for (unsigned p = 0; p + 1 < parts; ++p) workers.emplace_back(run, p);
+  for (unsigned p = 0; p + 1 < parts; ++p) helpers.emplace_back(run, p);
   run(parts - 1);
-  for (auto& w : workers) w.join();
+  for (auto& helper : helpers) helper.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
 }

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { exactSearch, MetricKind } from 'usearch';
 import * as simsimd from 'simsimd';
-import { addon } from '../../native/addon.ts';
+import { loadBenchAddon } from '../../native/bench/addon.ts';
 import { implementations } from '../../native/index.ts';
 import { bestSeconds, printTable, printTargets, target, writeResults } from './harness.ts';
 
@@ -15,7 +15,8 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const ALL = availableParallelism();
 
 const native = implementations.native;
-if (!addon || !native) throw new Error('bench:native needs the built addon (npm run build:native)');
+if (!native) throw new Error('bench:native needs the built addon (npm run build:native)');
+const { sequentialRead } = loadBenchAddon();
 
 function randomRows(rows: number, seed: number): Float32Array {
   const out = new Float32Array(rows * DIM);
@@ -64,8 +65,8 @@ const check = (name: string, got: ArrayLike<number | bigint>) => {
 };
 
 const level = native.simdLevel();
-const readSeconds = { 1: await bestSeconds(REPEATS, () => addon!.sequentialRead(matrix, 1)), all: 0 };
-readSeconds.all = await bestSeconds(REPEATS, () => addon!.sequentialRead(matrix, ALL));
+const readSeconds = { 1: await bestSeconds(REPEATS, () => sequentialRead(matrix, 1)), all: 0 };
+readSeconds.all = await bestSeconds(REPEATS, () => sequentialRead(matrix, ALL));
 add('memory read (sequential, C++)', 1, readSeconds[1]);
 add('memory read (sequential, C++)', ALL, readSeconds.all);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../promise_task.h"
 #include "axis_args.h"
 #include "resample_rgb.h"
 
@@ -66,32 +67,25 @@ Napi::Value ResampleRgb(const Napi::CallbackInfo& info) {
   return job.out;
 }
 
-class ResampleWorker : public Napi::AsyncWorker {
+class ResampleTask : public PromiseTask {
  public:
-  ResampleWorker(Napi::Env env, ResampleJob job)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {
+  ResampleTask(Napi::Env env, ResampleJob job) : PromiseTask(env), job_(std::move(job)) {
     for (Napi::Value v : {Napi::Value(job_.src), Napi::Value(job_.out)}) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
     for (const auto* a : {job_.horizontal.get(), job_.vertical.get()})
       if (a)
         for (Napi::Value v : {Napi::Value(a->first), Napi::Value(a->count), Napi::Value(a->weights)})
           refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-  Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override { job_.run(); }
   void OnOK() override { deferred_.Resolve(refs_[1].Value()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   ResampleJob job_;
   std::vector<Napi::ObjectReference> refs_;
 };
 
 Napi::Value ResampleRgbAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new ResampleWorker(info.Env(), parse(info));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return queue_task<ResampleTask>(info.Env(), parse(info));
 }
 
 }  // namespace

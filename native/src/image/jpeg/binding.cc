@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../../promise_task.h"
 #include "../axis_args.h"
 #include "decoder.h"
 
@@ -37,17 +38,15 @@ Napi::Object decode_result(Napi::Env env, const char* declined, std::unique_ptr<
   return result;
 }
 
-class DecodeWorker : public Napi::AsyncWorker {
+class JpegDecodeTask : public PromiseTask {
  public:
-  DecodeWorker(Napi::Env env, Napi::Uint8Array bytes, size_t max_pixels, unsigned threads)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
+  JpegDecodeTask(Napi::Env env, Napi::Uint8Array bytes, size_t max_pixels, unsigned threads)
+      : PromiseTask(env),
         bytes_ref_(Napi::Persistent(bytes.As<Napi::Object>())),
         bytes_(bytes.Data()),
         size_(bytes.ByteLength()),
         max_pixels_(max_pixels),
         threads_(threads) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
@@ -60,10 +59,8 @@ class DecodeWorker : public Napi::AsyncWorker {
     deferred_.Resolve(decode_result(Env(), declined_, std::move(image_.data), static_cast<size_t>(image_.width),
                                     static_cast<size_t>(image_.height)));
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   Napi::ObjectReference bytes_ref_;
   const uint8_t* bytes_;
   size_t size_;
@@ -89,12 +86,11 @@ struct DecodeArgs {
   unsigned threads;
 };
 
-class DecodeResizedWorker : public Napi::AsyncWorker {
+class JpegDecodeResizedTask : public PromiseTask {
  public:
-  DecodeResizedWorker(Napi::Env env, DecodeArgs args, jpeg::ResizePlan plan, std::unique_ptr<AxisArrays> horizontal,
+  JpegDecodeResizedTask(Napi::Env env, DecodeArgs args, jpeg::ResizePlan plan, std::unique_ptr<AxisArrays> horizontal,
                       std::unique_ptr<AxisArrays> vertical)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseTask(env),
         args_(args),
         bytes_(args.bytes.Data()),
         size_(args.bytes.ByteLength()),
@@ -109,7 +105,6 @@ class DecodeResizedWorker : public Napi::AsyncWorker {
     plan_.horizontal = horizontal_ ? &horizontal_->axis : nullptr;
     plan_.vertical = vertical_ ? &vertical_->axis : nullptr;
   }
-  Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
@@ -122,12 +117,10 @@ class DecodeResizedWorker : public Napi::AsyncWorker {
   void OnOK() override {
     deferred_.Resolve(decode_result(Env(), declined_, std::move(out_), plan_.region.width, plan_.region.height));
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   DecodeArgs args_;
-  const uint8_t* bytes_;  // read on the worker thread, where no Napi handle may be used
+  const uint8_t* bytes_;  // read on libuv's thread, where no Napi handle may be used
   size_t size_;
   jpeg::ResizePlan plan_;
   std::unique_ptr<AxisArrays> horizontal_, vertical_;
@@ -153,17 +146,11 @@ Napi::Value DecodeJpegResizedAsync(const Napi::CallbackInfo& info) {
   if (!horizontal && r.left + r.width > width) throw Napi::RangeError::New(env, "region lies outside the image");
   if (!vertical && r.top + r.height > height) throw Napi::RangeError::New(env, "region lies outside the image");
   if (r.width * r.height > (size_t{1} << 28)) throw Napi::RangeError::New(env, "region is too large");
-  auto* worker = new DecodeResizedWorker(env, args, plan, std::move(horizontal), std::move(vertical));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return queue_task<JpegDecodeResizedTask>(env, args, plan, std::move(horizontal), std::move(vertical));
 }
 
 Napi::Value DecodeJpegRgbAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new DecodeWorker(info.Env(), bytes_arg(info[0]), max_pixels_arg(info[1]), threads_arg(info[2]));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  return queue_task<JpegDecodeTask>(info.Env(), bytes_arg(info[0]), max_pixels_arg(info[1]), threads_arg(info[2]));
 }
 
 }  // namespace

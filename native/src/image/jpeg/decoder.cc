@@ -18,7 +18,7 @@
 namespace crossmodal::jpeg {
 namespace {
 
-// Progress of the entropy decoder, shared with the pixel workers.
+// Progress of the entropy decoder, shared with the converter threads.
 class Progress {
  public:
   void publish(int rows) {
@@ -204,7 +204,7 @@ class BandConverter {
   std::vector<int16_t> colsum_;
 };
 
-// Entropy-decodes on the calling thread while `threads - 1` workers (and, once the entropy
+// Entropy-decodes on the calling thread while `threads - 1` converter threads (and, once the entropy
 // decoder is done, the calling thread) convert bands of finished MCU rows into `target`.
 // A progressive file is entropy-decoded whole first: its last scan may touch any block.
 const char* run_pipeline(Frame& frame, unsigned threads, RowTarget target) {
@@ -226,9 +226,9 @@ const char* run_pipeline(Frame& frame, unsigned threads, RowTarget target) {
   const int mcu_height = 8 * frame.max_v;
   Progress progress;
   std::atomic<int> next_band{0};
-  std::exception_ptr error;  // the first exception a worker raised (allocation failure)
+  std::exception_ptr error;  // the first exception a converter raised (allocation failure)
   std::mutex error_mutex;
-  auto work = [&]() noexcept {
+  auto convert_bands = [&]() noexcept {
     try {
       BandConverter converter(frame, grids, per_band, target);
       for (;;) {
@@ -246,8 +246,8 @@ const char* run_pipeline(Frame& frame, unsigned threads, RowTarget target) {
       progress.fail("conversion failed");
     }
   };
-  std::vector<std::thread> workers;
-  for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
+  std::vector<std::thread> converters;
+  for (unsigned t = 1; t < threads; ++t) converters.emplace_back(convert_bands);
   const char* failure = nullptr;
   if (sequential) {
     for (int row = 0; row < frame.mcu_rows && !failure; ++row) {
@@ -261,8 +261,8 @@ const char* run_pipeline(Frame& frame, unsigned threads, RowTarget target) {
   if (failure)
     progress.fail(failure);
   else
-    work();
-  for (auto& w : workers) w.join();
+    convert_bands();
+  for (auto& converter : converters) converter.join();
   if (error) std::rethrow_exception(error);
   return failure;
 }

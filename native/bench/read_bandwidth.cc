@@ -20,16 +20,16 @@ uint64_t sequential_read(const void* data, size_t bytes, unsigned threads) {
   const auto* first = static_cast<const uint64_t*>(data);  // the caller guarantees 8-byte alignment
   if (threads <= 1) return xor_words(first, words);
   std::vector<uint64_t> partial(threads, 0);
-  std::vector<std::thread> workers;
+  std::vector<std::thread> readers;
   const size_t step = (words + threads - 1) / threads;
   for (unsigned t = 0; t < threads; ++t) {
     const size_t begin = std::min(words, t * step);
     const size_t end = std::min(words, begin + step);
-    workers.emplace_back([&, t, begin, end] { partial[t] = xor_words(first + begin, end - begin); });
+    readers.emplace_back([&, t, begin, end] { partial[t] = xor_words(first + begin, end - begin); });
   }
   uint64_t acc = 0;
   for (unsigned t = 0; t < threads; ++t) {
-    workers[t].join();
+    readers[t].join();
     acc ^= partial[t];
   }
   return acc;
