@@ -1,16 +1,22 @@
-// Public scoring API: the SIMD addon when it is built, the identical
-// TypeScript fallback otherwise.
+// Public API of native/: scoring (scoring.ts) and images (image.ts), run by the SIMD addon when it is
+// built and by the TypeScript fallback otherwise. Nothing outside native/ loads the addon itself.
 import { addon } from './addon.ts';
-import { fallbackBackend } from './fallback.ts';
+import { fallbackImaging } from './image-fallback.ts';
+import { nativeImaging, type Imaging } from './image.ts';
+import { fallbackBackend } from './scoring-fallback.ts';
 import { createScoring, type Scoring } from './scoring.ts';
 
-export type { Metric, TopKResult } from './types.ts';
+export type { JpegDeclined, JpegDecodeResult, Metric, Region, RgbImage, TopKResult } from './types.ts';
 export type { Scoring, ThreadOptions, TopKOptions } from './scoring.ts';
+export type { ChwPlacement, Imaging, JpegDecodeOptions, JpegResizeOptions, ResizeTarget } from './image.ts';
+export type { ResampleFilter } from './pillow-coefficients.ts';
+
+export type Implementation = Scoring & Imaging;
 
 /** Both implementations, for tests and benchmarks that compare them. */
-export const implementations: { native: Scoring | null; fallback: Scoring } = {
-  native: addon ? createScoring(addon) : null,
-  fallback: createScoring(fallbackBackend),
+export const implementations: { native: Implementation | null; fallback: Implementation } = {
+  native: addon ? { ...createScoring(addon), ...nativeImaging(addon) } : null,
+  fallback: { ...createScoring(fallbackBackend), ...fallbackImaging },
 };
 
 const active = implementations.native ?? implementations.fallback;
@@ -28,4 +34,8 @@ export const {
   dotScoresAsync,
   cosineScoresAsync,
   topKAsync,
+  resizeRgbAsync,
+  rgbToChw,
+  decodeJpegRgbAsync,
+  decodeJpegResizedAsync,
 } = active;

@@ -1,3 +1,5 @@
+import type { Coefficients } from './pillow-coefficients.ts';
+
 export type Metric = 'dot' | 'cosine';
 
 export interface TopKResult {
@@ -36,20 +38,35 @@ export interface ScoringBackend {
   setSimdLevel(level: string): boolean;
 }
 
-/** Pillow fixed-point coefficient tables of one resampling axis (see native/src/image/resample_rgb.h). */
-export interface ResampleAxisTables {
-  first: Int32Array;
-  count: Int32Array;
-  weights: Int32Array;
-  taps: number;
+/** Interleaved 8-bit RGB, 3 bytes per pixel, rows top to bottom, no padding. */
+export interface RgbImage {
+  readonly data: Uint8Array | Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
 }
+
+/** A rectangle of an image, in its pixel coordinates. */
+export interface Region {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Why the native JPEG decoder left a file to libjpeg: arithmetic coding, CMYK, damaged data... */
+export interface JpegDeclined {
+  declined: string;
+}
+
+/** What the native JPEG decoder returns: RGB pixels, or why it left the file to libjpeg. */
+export type JpegDecodeResult = { data: Uint8Array; width: number; height: number } | JpegDeclined;
 
 /** Image size, the axes (null: that side keeps its size) and the region of the resized image to return. */
 type ResizeArgs = [
   width: number,
   height: number,
-  horizontal: ResampleAxisTables | null,
-  vertical: ResampleAxisTables | null,
+  horizontal: Coefficients | null,
+  vertical: Coefficients | null,
   left: number,
   top: number,
   regionWidth: number,
@@ -64,18 +81,11 @@ type ResampleArgs = [
   orientation?: number,
 ];
 
-/** Why the native JPEG decoder left a file to libjpeg: arithmetic coding, CMYK, damaged data... */
-export interface JpegDeclined {
-  declined: string;
-}
-
-/** What the native JPEG decoder returns: RGB pixels, or why it left the file to libjpeg. */
-export type JpegDecodeResult = { data: Uint8Array; width: number; height: number } | JpegDeclined;
-
-/** The compiled addon: a backend plus image decoding, resampling and benchmark support. */
+/**
+ * The compiled addon: a scoring backend plus image decoding, resampling and tensor packing, with
+ * positional arguments. Only native/index.ts and its modules call it; everything else uses their API.
+ */
 export interface NativeAddon extends ScoringBackend {
-  /** XOR of the array's 64-bit words, read sequentially by `threads` threads. */
-  sequentialRead(data: Float32Array, threads: number): number;
   resampleRgb(...args: ResampleArgs): Uint8Array;
   resampleRgbAsync(...args: ResampleArgs): Promise<Uint8Array>;
   /** RGB bytes to a planar float32 tensor through per-channel tables (R, G, B: 256 each), placed at (left, top). */

@@ -1,5 +1,5 @@
+import type { ResampleFilter } from '../../native/index.ts';
 import { PreprocessConfigError } from './errors.ts';
-import type { ResampleFilter } from './pillow-coefficients.ts';
 
 export type Rgb = readonly [number, number, number];
 

@@ -1,10 +1,13 @@
+// Decoding with libvips (through sharp): every format but GIF, and the JPEGs that native/'s decoder
+// declines (all of them without the addon). This is the embedder's decoding policy, not native/'s
+// fallback: native/ has no JPEG decoder in TypeScript and leaves a declined file to its caller.
 import sharp from 'sharp';
 import type { OutputInfo, Sharp } from 'sharp';
+import type { RgbImage } from '../../native/index.ts';
 import { CorruptImageError, ImageTooLargeError } from './errors.ts';
 import { decodeGifFirstFrame } from './gif.ts';
 import { cmykToRgb, grey16ToRgb } from './pil-convert.ts';
 import { uprightSize, type ImageHeader } from './probe.ts';
-import type { RgbImage } from './resample.ts';
 
 /**
  * Open like PIL: EXIF orientation applied (as `ImageOps.exif_transpose`), embedded ICC profiles ignored,

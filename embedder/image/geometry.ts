@@ -1,5 +1,5 @@
+import type { Region } from '../../native/index.ts';
 import type { ResizeSpec, Size } from './config.ts';
-import type { Region } from './resample.ts';
 
 /**
  * transformers' get_resize_output_image_size(default_to_square=False): the short side becomes

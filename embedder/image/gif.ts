@@ -1,7 +1,7 @@
+import type { RgbImage } from '../../native/index.ts';
 import { concatBytes } from '../../common/bytes.ts';
 import { CorruptImageError } from './errors.ts';
 import { checkPixels } from './probe.ts';
-import type { RgbImage } from './resample.ts';
 
 /**
  * The first frame of a GIF as Pillow 9.4 gives it after `convert("RGB")`. libvips composites it over a

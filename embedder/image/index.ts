@@ -10,7 +10,7 @@ export {
   OPENAI_CLIP_STD,
 } from './config.ts';
 export type { PreprocessConfig, ResizeSpec, Rgb, Size } from './config.ts';
-export type { ResampleFilter } from './pillow-coefficients.ts';
+export type { ResampleFilter } from '../../native/index.ts';
 export {
   ImageInputError,
   UnsupportedImageFormatError,

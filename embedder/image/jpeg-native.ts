@@ -1,10 +1,9 @@
+// The embedder's use of native/'s JPEG decoder: how many threads an image gets, from its header. A file
+// it declines (or every file, without the addon) is the embedder's to decode: preprocess.ts then
+// decodes it with libvips (decode.ts), as Pillow would see it.
 import { availableParallelism } from 'node:os';
-import { addon } from '../../native/addon.ts';
-import type { JpegDeclined, JpegDecodeResult } from '../../native/types.ts';
-import { resizeCoefficients } from './pillow-coefficients.ts';
-import type { ResampleFilter } from './pillow-coefficients.ts';
-import { uprightSize, type ImageHeader } from './probe.ts';
-import type { Region, RgbImage } from './resample.ts';
+import { decodeJpegResizedAsync, decodeJpegRgbAsync, type JpegDecodeResult, type Region, type ResizeTarget } from '../../native/index.ts';
+import type { ImageHeader } from './probe.ts';
 
 // Decoded pixels per thread. Below a megapixel one thread is best: a batch already decodes its
 // images concurrently, and extra threads would only preempt inference on a busy machine.
@@ -14,62 +13,22 @@ function decodeThreads(header: ImageHeader): number {
   return Math.min(availableParallelism(), Math.max(1, Math.ceil((header.width * header.height) / PIXELS_PER_THREAD)));
 }
 
-function pixelLimit(maxPixels: number): number {
-  return Number.isFinite(maxPixels) ? maxPixels : Number.MAX_SAFE_INTEGER;
+/** The JPEG's pixels as stored (EXIF orientation not applied), libjpeg-turbo's bit for bit, or why native/ declined it. */
+export function decodeJpegNative(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<JpegDecodeResult> {
+  return decodeJpegRgbAsync(bytes, { maxPixels, threads: decodeThreads(header) });
+}
+
+export interface JpegResizedOptions {
+  readonly maxPixels: number;
+  readonly resize: ResizeTarget;
+  /** The part of the resized image to return. */
+  readonly region: Region;
 }
 
 /**
- * A JPEG of the common camera and web kinds (Huffman-coded, sequential or progressive; 4:2:0, 4:2:2,
- * 4:4:4 or grey) through the native decoder, pixels as stored (EXIF orientation not applied):
- * libjpeg-turbo's bit for bit, with the inverse DCT and colour conversion on several threads (for a
- * sequential file, overlapped with its entropy decoding). Anything else comes back `declined`, for
- * libvips to decode.
+ * `decodeJpegNative`, EXIF orientation and Pillow's resize in one (native/'s decodeJpegResizedAsync):
+ * the same bytes as decoding with libvips and resizing, faster, or why native/ declined the file.
  */
-export async function decodeJpegNative(bytes: Uint8Array, header: ImageHeader, maxPixels: number): Promise<JpegDecodeResult> {
-  if (!addon) return { declined: 'native addon not loaded' };
-  return addon.decodeJpegRgbAsync(bytes, pixelLimit(maxPixels), decodeThreads(header));
-}
-
-/**
- * `decodeJpegNative` then `resizeRgb(image, width, height, filter, region)`, the same bytes as the two
- * steps apart, faster: for EXIF orientations 1-4 in one pass, each decoded row resampled horizontally
- * as soon as it exists; for the rotations (5-8, phone portraits) decoded as stored and resampled down
- * the stored columns, so the full-size image is never rotated.
- */
-export async function decodeJpegResized(
-  bytes: Uint8Array,
-  header: ImageHeader,
-  maxPixels: number,
-  width: number,
-  height: number,
-  filter: ResampleFilter,
-  region: Region,
-): Promise<RgbImage | JpegDeclined> {
-  if (!addon) return { declined: 'native addon not loaded' };
-  const rotated = header.orientation >= 5;
-  const upright = uprightSize(header);
-  const { horizontal, vertical } = resizeCoefficients(upright, width, height, filter);
-  if (rotated) {
-    const stored = await decodeJpegNative(bytes, header, maxPixels);
-    if ('declined' in stored) return stored;
-    const { left, top, width: regionWidth, height: regionHeight } = region;
-    const data = await addon.resampleRgbAsync(
-      stored.data, stored.width, stored.height, horizontal, vertical, left, top, regionWidth, regionHeight, decodeThreads(header), header.orientation,
-    );
-    return { data, width: regionWidth, height: regionHeight };
-  }
-  return addon.decodeJpegResizedAsync(
-    bytes,
-    pixelLimit(maxPixels),
-    header.orientation,
-    decodeThreads(header),
-    header.width,
-    header.height,
-    horizontal,
-    vertical,
-    region.left,
-    region.top,
-    region.width,
-    region.height,
-  );
+export function decodeJpegResized(bytes: Uint8Array, header: ImageHeader, options: JpegResizedOptions): Promise<JpegDecodeResult> {
+  return decodeJpegResizedAsync(bytes, { ...options, storedSize: header, orientation: header.orientation, threads: decodeThreads(header) });
 }

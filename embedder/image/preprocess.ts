@@ -1,10 +1,10 @@
+import { resizeRgbAsync } from '../../native/index.ts';
 import type { PreprocessConfig } from './config.ts';
 import { decodeJpegShrunk, decodeRgb } from './decode.ts';
 import { decodeJpegResized } from './jpeg-native.ts';
 import { centerCropPlacement, resizedSize } from './geometry.ts';
 import { probeImage, uprightSize, type ImageHeader } from './probe.ts';
 import type { ImageFormat } from './sniff.ts';
-import { resizeRgbAsync } from './resample.ts';
 import { toChwTensor } from './tensor.ts';
 
 /** 64 Mpx (8192 x 8192): 192 MiB of decoded RGB. */
@@ -60,7 +60,8 @@ export async function preprocess(
   if (header.format === 'jpeg' && shrink === 1) {
     const resized = resizedSize(uprightSize(header), config.resize);
     const placement = centerCropPlacement(resized, config.centerCrop);
-    const pixels = await decodeJpegResized(imageBytes, header, maxPixels, resized.width, resized.height, config.resample, placement.source);
+    const resize = { ...resized, filter: config.resample };
+    const pixels = await decodeJpegResized(imageBytes, header, { maxPixels, resize, region: placement.source });
     if (!('declined' in pixels)) {
       options.onDecoded?.({ format: 'jpeg', decoder: 'native' });
       return toChwTensor(pixels, placement, config);

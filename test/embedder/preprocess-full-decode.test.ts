@@ -6,8 +6,8 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseHfPreprocessorConfig, preprocess } from '../../embedder/image/index.ts';
 import { centerCropPlacement, resizedSize } from '../../embedder/image/geometry.ts';
-import { resizeRgb } from '../../embedder/image/resample.ts';
 import { toChwTensor } from '../../embedder/image/tensor.ts';
+import { implementations } from '../../native/index.ts';
 import { photoJpeg } from '../support/photo.ts';
 
 const config = parseHfPreprocessorConfig({});
@@ -27,7 +27,7 @@ describe('decoding a large JPEG', () => {
     const shrunk = { data, width: info.width, height: info.height };
     const target = resizedSize({ width: 4000, height: 3000 }, config.resize);
     const placement = centerCropPlacement(target, config.centerCrop);
-    const pixels = resizeRgb(shrunk, target.width, target.height, config.resample, placement.source);
+    const pixels = await implementations.fallback.resizeRgbAsync(shrunk, target.width, target.height, config.resample, placement.source);
     const approximate = toChwTensor(pixels, placement, config);
     let maxAbs = 0;
     for (let i = 0; i < exact.length; i++) maxAbs = Math.max(maxAbs, Math.abs(exact[i]! - approximate[i]!));

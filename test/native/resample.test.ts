@@ -1,7 +1,12 @@
+/**
+ * Pillow's resampler: the coefficient tables and the TypeScript port's properties that the
+ * reference-tensor tests rely on, and the addon's resampler giving exactly the port's bytes.
+ */
 import { describe, expect, it } from 'vitest';
-import { resizeRgb, resizeRgbAsync, type RgbImage } from '../../embedder/image/resample.ts';
-import { pillowCoefficients, type ResampleFilter } from '../../embedder/image/pillow-coefficients.ts';
 import { addon } from '../../native/addon.ts';
+import { implementations, type ResampleFilter, type RgbImage } from '../../native/index.ts';
+import { PRECISION_BITS, pillowCoefficients } from '../../native/pillow-coefficients.ts';
+import { resizeRgb } from '../../native/resample.ts';
 import { seededRandom } from '../support/random.ts';
 
 function randomImage(width: number, height: number, seed: number): RgbImage & { data: Uint8Array } {
@@ -14,7 +19,77 @@ function randomImage(width: number, height: number, seed: number): RgbImage & { 
   return { data, width, height };
 }
 
-describe.skipIf(!addon)('native Pillow resampling', () => {
+function noise(width: number, height: number, seed = 1): RgbImage {
+  const random = seededRandom(seed);
+  return { width, height, data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(random() * 256)) };
+}
+
+describe('Pillow resampling coefficients', () => {
+  it('widen the kernel by the scale factor when downscaling (antialiasing)', () => {
+    // Bicubic support 2: 2 * ceil(2 * 4000/298) + 1 taps when shrinking 13.4x, 2 * 2 + 1 when enlarging.
+    expect(pillowCoefficients(4000, 298, 'bicubic').taps).toBe(55);
+    expect(pillowCoefficients(50, 302, 'bicubic').taps).toBe(5);
+  });
+
+  it.each<ResampleFilter>(['bicubic', 'bilinear', 'lanczos', 'box', 'hamming'])(
+    '%s weights of every output pixel sum to 1 in 22-bit fixed point, give or take rounding',
+    (filter) => {
+      for (const [from, to] of [[600, 336], [37, 224], [1000, 335]] as const) {
+        const { taps, count, weights } = pillowCoefficients(from, to, filter);
+        for (let i = 0; i < to; i++) {
+          let sum = 0;
+          for (let t = 0; t < count[i]!; t++) sum += weights[i * taps + t]!;
+          expect(Math.abs(sum - (1 << PRECISION_BITS))).toBeLessThanOrEqual(taps);
+        }
+      }
+    },
+  );
+});
+
+describe('Pillow resampling of 8-bit RGB', () => {
+  it('returns the pixels unchanged when the size does not change', () => {
+    const image = noise(40, 30);
+    expect(resizeRgb(image, 40, 30, 'bicubic').data).toEqual(Uint8ClampedArray.from(image.data));
+  });
+
+  it.each([
+    [301, 199],
+    [40, 30],
+    [31, 300],
+  ])('keeps a flat colour flat, resizing 97 x 61 to %i x %i', (width, height) => {
+    const flat = { width: 97, height: 61, data: new Uint8Array(97 * 61 * 3).fill(173) };
+    expect(resizeRgb(flat, width, height, 'bicubic').data.every((v) => v === 173)).toBe(true);
+  });
+
+  it('computing only a region gives exactly that crop of the full resize', () => {
+    const image = noise(451, 300);
+    const full = resizeRgb(image, 336, 224, 'bicubic');
+    const region = { left: 56, top: 10, width: 200, height: 150 };
+    const part = resizeRgb(image, 336, 224, 'bicubic', region);
+    expect(part.width).toBe(200);
+    for (let y = 0; y < region.height; y++) {
+      const from = ((region.top + y) * 336 + region.left) * 3;
+      expect(part.data.subarray(y * 600, y * 600 + 600)).toEqual(full.data.subarray(from, from + 600));
+    }
+  });
+
+  it('resizes one axis only when only one changes', () => {
+    const image = noise(100, 60);
+    const wider = resizeRgb(image, 150, 60, 'bicubic');
+    const taller = resizeRgb(image, 100, 90, 'bicubic');
+    expect([wider.width, wider.height, taller.width, taller.height]).toEqual([150, 60, 100, 90]);
+  });
+
+  it('the fallback\'s resizeRgbAsync is this resampler', async () => {
+    const image = noise(451, 300);
+    const region = { left: 56, top: 0, width: 224, height: 224 };
+    expect(await implementations.fallback.resizeRgbAsync(image, 336, 224, 'bicubic', region)).toEqual(resizeRgb(image, 336, 224, 'bicubic', region));
+  });
+});
+
+const native = implementations.native;
+
+describe.skipIf(!native)('native Pillow resampling', () => {
   const cases: [number, number, number, number, ResampleFilter][] = [
     [640, 480, 298, 224, 'bicubic'],
     [451, 300, 336, 224, 'bicubic'],
@@ -34,7 +109,7 @@ describe.skipIf(!addon)('native Pillow resampling', () => {
     ];
     for (const region of regions) {
       const expected = resizeRgb(image, ow, oh, filter, region);
-      const got = await resizeRgbAsync(image, ow, oh, filter, region);
+      const got = await native!.resizeRgbAsync(image, ow, oh, filter, region);
       expect(got.width).toBe(region.width);
       expect(Buffer.from(got.data).equals(Buffer.from(expected.data))).toBe(true);
     }
@@ -42,7 +117,7 @@ describe.skipIf(!addon)('native Pillow resampling', () => {
 
   it('same size: copies the region', async () => {
     const image = randomImage(50, 40, 1);
-    const got = await resizeRgbAsync(image, 50, 40, 'bicubic', { left: 5, top: 6, width: 10, height: 7 });
+    const got = await native!.resizeRgbAsync(image, 50, 40, 'bicubic', { left: 5, top: 6, width: 10, height: 7 });
     expect(Buffer.from(got.data).equals(Buffer.from(resizeRgb(image, 50, 40, 'bicubic', { left: 5, top: 6, width: 10, height: 7 }).data))).toBe(true);
   });
 

@@ -2,6 +2,7 @@
  * Resampling filters and fixed-point coefficient tables exactly as Pillow's Resample.c computes them
  * (`precompute_coeffs` + `normalize_coeffs_8bpc`). Floating-point expressions keep Pillow's evaluation
  * order: a last-bit difference in a weight can flip the rounding to fixed point and change a pixel.
+ * Computed here for both resamplers: the addon's takes them as arguments, and resample.ts is its twin.
  */
 
 export type ResampleFilter = 'box' | 'bilinear' | 'hamming' | 'bicubic' | 'lanczos';
@@ -55,8 +56,9 @@ export const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
 
 /**
- * Per output pixel `i`: the input taps start at `first[i]`, there are `count[i]` of them, and their
- * fixed-point weights are `weights[i * taps .. i * taps + count[i])`.
+ * The tables of one resampling axis. Per output pixel `i`: the input taps start at `first[i]`, there are
+ * `count[i]` of them, and their fixed-point weights are `weights[i * taps .. i * taps + count[i])`
+ * (the addon reads them as native/src/image/resample_rgb.h's ResampleAxis).
  */
 export interface Coefficients {
   readonly taps: number;

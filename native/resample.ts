@@ -1,22 +1,8 @@
-import { availableParallelism } from 'node:os';
-import { addon } from '../../native/addon.ts';
-import { PRECISION_BITS, pillowCoefficients, resizeCoefficients } from './pillow-coefficients.ts';
+// Pillow's resampler in TypeScript: the fallback of the addon's resampleRgb (native/src/image/resample_rgb.cc),
+// the same fixed-point arithmetic and so the same bytes, and the reference the native one is tested against.
+import { PRECISION_BITS, pillowCoefficients } from './pillow-coefficients.ts';
 import type { Coefficients, ResampleFilter } from './pillow-coefficients.ts';
-
-/** Interleaved 8-bit RGB, 3 bytes per pixel, rows top to bottom, no padding. */
-export interface RgbImage {
-  readonly data: Uint8Array | Uint8ClampedArray;
-  readonly width: number;
-  readonly height: number;
-}
-
-/** A rectangle of the resized image, in its pixel coordinates. */
-export interface Region {
-  readonly left: number;
-  readonly top: number;
-  readonly width: number;
-  readonly height: number;
-}
+import type { Region, RgbImage } from './types.ts';
 
 const HALF = 1 << (PRECISION_BITS - 1);
 
@@ -149,36 +135,4 @@ export function resizeRgb(
   if (!vertical) return { ...out, data: rows };
   const data = verticalPass(bytesOf(rows), rowBytes, 0, rowBytes, rowStart, vertical, region.top, region.height);
   return { ...out, data };
-}
-
-// Source pixels per thread below which splitting a resize costs more than it saves.
-const PIXELS_PER_THREAD = 2_000_000;
-
-/**
- * `resizeRgb` off the main thread in the native addon (the same fixed-point
- * arithmetic, so the same bytes), or on it in TypeScript when the addon is not built.
- */
-export async function resizeRgbAsync(
-  src: RgbImage,
-  width: number,
-  height: number,
-  filter: ResampleFilter,
-  region: Region = { left: 0, top: 0, width, height },
-): Promise<RgbImage> {
-  if (!addon) return resizeRgb(src, width, height, filter, region);
-  const { horizontal, vertical } = resizeCoefficients(src, width, height, filter);
-  const threads = Math.min(availableParallelism(), Math.max(1, Math.floor((src.width * src.height) / PIXELS_PER_THREAD)));
-  const data = await addon.resampleRgbAsync(
-    bytesOf(src.data),
-    src.width,
-    src.height,
-    horizontal,
-    vertical,
-    region.left,
-    region.top,
-    region.width,
-    region.height,
-    threads,
-  );
-  return { data, width: region.width, height: region.height };
 }
