@@ -49,6 +49,7 @@ describe('native addon loading', () => {
     ].join('\n');
     const { stdout, stderr } = runNode(['--import', 'tsx', '--input-type=module', '-e', script], {
       CROSSMODAL_NATIVE_ADDON: '/nonexistent/crossmodal_native.node',
+      CROSSMODAL_NATIVE: '', // tries to load it even in a run with the addon turned off
     });
     expect(JSON.parse(stdout)).toEqual({ level: 'typescript', best: [1] });
     expect(stderr.match(/CROSSMODAL_NATIVE_FALLBACK/g)).toHaveLength(1);
