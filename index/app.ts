@@ -2,7 +2,8 @@
 // /client/v4/accounts/:account_id/vectorize/v2/indexes (any account id).
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { ApiError, CODES } from './errors.ts';
+import { apiErrorHandler } from '../common/http/api-error.ts';
+import { ApiError, CODES, type ErrorCode } from './errors.ts';
 import { bearerToken } from './http/auth.ts';
 import { limitBody } from './http/body.ts';
 import { failure } from './http/envelope.ts';
@@ -45,17 +46,20 @@ export function createApp({ catalog, logger, token }: AppOptions): Hono {
 
   app.notFound((c) => failure(c, 404, { code: CODES.noRoute, message: 'No route for that URI' }));
 
-  app.onError((error, c) => {
-    if (error instanceof ApiError) {
-      // The body of a refused request may be left unread: don't let the client reuse this connection.
-      if (error.status === 413 || error.status === 401) c.header('Connection', 'close');
-      return failure(c, error.status, { code: error.code, message: error.message });
-    }
-    if (error instanceof WalClosedError)
-      return failure(c, 503, { code: CODES.internal, message: 'the index is closing or was deleted; retry' });
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
-    return failure(c, 500, { code: CODES.internal, message: 'internal error' });
-  });
+  app.onError(
+    apiErrorHandler<ErrorCode>({
+      known: (error) =>
+        error instanceof WalClosedError ? new ApiError(503, CODES.internal, 'the index is closing or was deleted; retry') : undefined,
+      unknown: () => new ApiError(500, CODES.internal, 'internal error'),
+      report: (error, known, c) => {
+        if (!known) logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
+      },
+      render: (error, c) => {
+        for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+        return failure(c, error.status, { code: error.code, message: error.message });
+      },
+    }),
+  );
 
   return app;
 }

@@ -1,8 +1,8 @@
 // Error codes and the error type every layer throws; the HTTP layer turns it
-// into the Cloudflare envelope. Codes marked "doc" were seen from the real
-// service (shared/docs/vectorize.md §1); "local" codes are this emulator's own
-// choice where the real code is unknown.
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+// into the Cloudflare envelope (app.ts). Codes marked "doc" were seen from the
+// real service (shared/docs/vectorize.md §1); "local" codes are this
+// emulator's own choice where the real code is unknown.
+import { ApiError as KitApiError } from '../common/http/api-error.ts';
 
 export const CODES = {
   queryDimensions: 40006, // doc
@@ -27,18 +27,12 @@ export const CODES = {
   internal: 10001, // local
 } as const;
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+export type ErrorCode = (typeof CODES)[keyof typeof CODES];
 
-export const badRequest = (code: number, message: string): ApiError => new ApiError(400, code, message);
+/** A failure the client sees, with one of the codes above. */
+export class ApiError<Code extends number = ErrorCode> extends KitApiError<Code> {}
+
+export const badRequest = (code: ErrorCode, message: string): ApiError => new ApiError(400, code, message);
 
 export const indexNotFound = (name: string): ApiError =>
   new ApiError(404, CODES.indexNotFound, `vectorize.index.not_found: index "${name}" does not exist`);
