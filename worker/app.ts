@@ -1,59 +1,70 @@
 // The worker's Hono application: services per isolate, CORS, routes, and one
-// error shape for everything.
-import { Hono, type MiddlewareHandler } from 'hono';
+// error shape for everything. The routes' schemas carry limits from the
+// settings, so the application is built once per set of services (per
+// isolate and bindings), like the services themselves.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono, type ExecutionContext } from 'hono';
 import { cors } from 'hono/cors';
-import type { AppEnv } from './context.ts';
+import type { AppContext, AppEnv } from './context.ts';
 import { errorBody, onError } from './errors.ts';
-import { openApiDocument } from './openapi.ts';
+import { serveOpenApi } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
 import { itemRoutes } from './routes/items.ts';
 import { searchRoutes } from './routes/search.ts';
 import { servicesFor, type Services } from './services.ts';
 
-const corsFor = new WeakMap<Services, MiddlewareHandler>();
-const openApiFor = new WeakMap<Services, string>();
-
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const apis = new WeakMap<Services, Hono<AppEnv>>();
+  app.all('*', (c) => {
+    // Invalid settings throw here (ConfigError) and are answered by onError.
+    const services = servicesFor(c.env);
+    let api = apis.get(services);
+    if (!api) {
+      api = apiFor(services);
+      apis.set(services, api);
+    }
+    return api.fetch(c.req.raw, c.env, executionContextOf(c));
+  });
+  app.onError(onError);
+  return app;
+}
 
+function apiFor(services: Services): Hono<AppEnv> {
+  const { config, schemas } = services;
+  const app = new OpenAPIHono<AppEnv>();
   app.use('*', async (c, next) => {
-    c.set('services', servicesFor(c.env));
+    c.set('services', services);
     await next();
   });
+  const origins = config.CORS_ORIGINS;
+  app.use(
+    '*',
+    cors({
+      origin: origins.includes('*') ? '*' : (origin) => (origins.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'If-None-Match'],
+      exposeHeaders: ['ETag', 'Retry-After', 'X-Cache', 'Age'],
+      maxAge: 86_400,
+    }),
+  );
 
-  app.use('*', async (c, next) => {
-    const services = c.var.services;
-    let handler = corsFor.get(services);
-    if (!handler) {
-      const origins = services.config.CORS_ORIGINS;
-      handler = cors({
-        origin: origins.includes('*') ? '*' : (origin) => (origins.includes(origin) ? origin : null),
-        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Content-Type', 'Authorization', 'If-None-Match'],
-        exposeHeaders: ['ETag', 'Retry-After', 'X-Cache', 'Age'],
-        maxAge: 86_400,
-      });
-      corsFor.set(services, handler);
-    }
-    return handler(c, next);
-  });
-
-  searchRoutes(app);
-  itemRoutes(app);
+  searchRoutes(app, config, schemas.search);
+  itemRoutes(app, config, schemas.items);
   healthRoutes(app);
-
-  app.get('/openapi.json', (c) => {
-    const services = c.var.services;
-    let body = openApiFor.get(services);
-    if (!body) {
-      body = JSON.stringify(openApiDocument(services.config));
-      openApiFor.set(services, body);
-    }
-    return c.body(body, 200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
-  });
+  serveOpenApi(app);
   app.get('/', (c) => c.json({ name: 'crossmodal search', openapi: '/openapi.json', health: '/healthz' }));
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(onError);
   return app;
+}
+
+/** The request's ExecutionContext; there is none under app.request() in plain Node. */
+function executionContextOf(c: AppContext): ExecutionContext | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
 }

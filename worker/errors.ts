@@ -1,22 +1,45 @@
-// One error shape for every failure, { error: { code, message } }, with the
-// right status; unexpected errors are logged and answered without details.
-import type { Context } from 'hono';
+// The worker's error codes and its error body, { error: { code, message } },
+// with the right status; unexpected errors are logged and answered without
+// details.
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
+import { ApiError as KitApiError, apiErrorHandler, errorBody, fromHttpException } from '../common/http/api-error.ts';
 import { ConfigError } from './config.ts';
+import type { AppEnv } from './context.ts';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+/** Every code the worker answers with (besides an embedder's own 4xx codes, which it passes on). */
+export const ERROR_CODES = [
+  // the request
+  'invalid_parameter',
+  'invalid_json',
+  'unsupported_media_type',
+  'body_too_large',
+  'dimension_mismatch',
+  'invalid_image',
+  'empty_image',
+  'image_too_large',
+  'image_fetch_failed',
+  'not_found',
+  'item_not_found',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'http_error',
+  // the services behind the worker
+  'embedder_unavailable',
+  'embedder_auth_failed',
+  'embedder_error',
+  'embedder_rejected',
+  'index_unavailable',
+  'index_error',
+  // the worker itself
+  'misconfigured',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A failure the client sees, with one of the worker's codes (`ApiError<string>` for a code passed on from the embedder). */
+export class ApiError<Code extends string = ErrorCode> extends KitApiError<Code> {}
 
 /** The embedder could not be reached (every upstream failed, timed out or has an open circuit). */
 export class EmbedderUnavailableError extends ApiError {
@@ -32,40 +55,25 @@ export class IndexUnavailableError extends ApiError {
   }
 }
 
-export const errorBody = (code: string, message: string) => ({ error: { code, message } });
+export { errorBody };
 
-export const badRequest = (code: string, message: string) => new ApiError(400, code, message);
-
-/** Zod issues as one readable line: `k: Too big: expected number to be <=100`. */
-export function describeIssues(error: z.ZodError, where?: string): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => {
-      // A record key's own problem is more useful than zod's "Invalid key in record".
-      const inner = issue.code === 'invalid_key' ? issue.issues[0] : undefined;
-      const path = [...(where ? [where] : []), ...issue.path.map(String)].join('.');
-      const message = inner ? inner.message : issue.message;
-      return path ? `${path}: ${message}` : message;
-    })
-    .join('; ');
-}
-
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof HTTPException) return new ApiError(error.status as ContentfulStatusCode, 'http_error', error.message || 'request failed');
-  if (error instanceof ConfigError) return new ApiError(500, 'misconfigured', error.message);
-  return new ApiError(500, 'internal_error', 'internal error');
-}
-
-export function errorResponse(error: unknown): Response {
-  const api = toApiError(error);
-  if (error instanceof ConfigError) console.error(error.message);
-  else if (!(error instanceof ApiError) && !(error instanceof HTTPException)) console.error('unhandled error', error);
-  return Response.json(errorBody(api.code, api.message), {
-    status: api.status,
-    headers: { 'cache-control': 'no-store', ...api.headers },
-  });
-}
+export const badRequest = (code: ErrorCode, message: string) => new ApiError(400, code, message);
 
 // Hono merges headers set earlier by middleware (CORS) into this response.
-export const onError = (error: Error, _c: Context) => errorResponse(error);
+export const onError = apiErrorHandler<string, AppEnv>({
+  known: (error) => {
+    if (error instanceof HTTPException) return fromHttpException(error, 'http_error');
+    if (error instanceof ConfigError) return new ApiError(500, 'misconfigured', error.message);
+    return undefined;
+  },
+  unknown: () => new ApiError(500, 'internal_error', 'internal error'),
+  report: (error, known) => {
+    if (error instanceof ConfigError) console.error(error.message);
+    else if (!known) console.error('unhandled error', error);
+  },
+  render: (error) =>
+    Response.json(errorBody(String(error.code), error.message), {
+      status: error.status,
+      headers: { 'cache-control': 'no-store', ...error.headers },
+    }),
+});

@@ -1,5 +1,8 @@
 // Request schemas: every parameter has a type and a bound. Bounds follow
 // Vectorize's limits (shared/docs/vectorize.md §2, §4) and the settings.
+// With the response schemas at the end they are also the OpenAPI document
+// (routes/*.ts, openapi.ts): `.meta()` carries the descriptions and the
+// names of its components.
 import { z } from 'zod';
 import type { Config } from './config.ts';
 import { canonicalText } from './lib/hash.ts';
@@ -69,7 +72,8 @@ const filterKey = z
 export const filterSchema = z
   .record(filterKey, z.union([scalar, z.null(), operators]))
   .refine((f) => Object.keys(f).length > 0, 'filter must not be empty')
-  .refine((f) => utf8Bytes(JSON.stringify(f)) < MAX_FILTER_BYTES, `filter must be under ${MAX_FILTER_BYTES} bytes as compact JSON`);
+  .refine((f) => utf8Bytes(JSON.stringify(f)) < MAX_FILTER_BYTES, `filter must be under ${MAX_FILTER_BYTES} bytes as compact JSON`)
+  .meta({ id: 'Filter', description: 'Vectorize metadata filter, e.g. {"kind":"photo","year":{"$gte":2020}}.' });
 export type Filter = z.infer<typeof filterSchema>;
 
 /** The `filter` query parameter: the same filter, as JSON. */
@@ -84,7 +88,8 @@ const filterParam = z
       return z.NEVER;
     }
   })
-  .pipe(filterSchema);
+  .pipe(filterSchema)
+  .meta({ description: 'Vectorize metadata filter as JSON, e.g. {"kind":"photo","year":{"$gte":2020}}.' });
 
 // ---- metadata ----------------------------------------------------------------------
 
@@ -118,16 +123,18 @@ function checkTopK(config: Config) {
 
 export function searchSchemas(config: Config) {
   const defaultK = Math.min(10, config.MAX_TOP_K);
-  const k = z.coerce.number().int().min(1).max(100).default(defaultK);
+  const kHelp = { description: `Results to return (at most ${topKCap(config, 'all')} with metadata=all).` };
+  const k = z.coerce.number().int().min(1).max(100).default(defaultK).meta(kHelp);
   const text = z
     .string()
     .max(config.MAX_QUERY_CHARS * 4)
     .transform(canonicalText)
-    .pipe(z.string().min(1, 'must not be blank').max(config.MAX_QUERY_CHARS));
+    .pipe(z.string().min(1, 'must not be blank').max(config.MAX_QUERY_CHARS))
+    .meta({ description: `Query text (at most ${config.MAX_QUERY_CHARS} characters once whitespace is collapsed).` });
   const options = {
     k,
-    namespace: namespaceSchema.optional(),
-    metadata: metadataLevel.default('none'),
+    namespace: namespaceSchema.optional().meta({ description: 'Search only this namespace.' }),
+    metadata: metadataLevel.default('none').meta({ description: 'Metadata to return with each result.' }),
   };
 
   /** GET /v1/search query string. */
@@ -140,15 +147,21 @@ export function searchSchemas(config: Config) {
   const post = z
     .strictObject({
       text: text.optional(),
-      image: z.string().min(1).max(Math.ceil((config.MAX_IMAGE_BYTES * 4) / 3) + 256).optional(),
+      image: z
+        .string()
+        .min(1)
+        .max(Math.ceil((config.MAX_IMAGE_BYTES * 4) / 3) + 256)
+        .optional()
+        .meta({ description: 'An https URL, a base64 data URL or base64.' }),
       vector: vectorSchema.optional(),
-      id: idSchema.optional(),
+      id: idSchema.optional().meta({ description: 'Find items like this stored one.' }),
       ...options,
-      k: z.number().int().min(1).max(100).default(defaultK),
+      k: z.number().int().min(1).max(100).default(defaultK).meta(kHelp),
       filter: filterSchema.optional(),
     })
     .superRefine(exactlyOne(['text', 'image', 'vector', 'id'] as const))
-    .superRefine(checkTopK(config));
+    .superRefine(checkTopK(config))
+    .meta({ id: 'SearchRequest', description: 'Exactly one of text, image, vector or id, with options.' });
 
   return { get, post, imageParams };
 }
@@ -167,20 +180,72 @@ export function itemSchemas(config: Config) {
     })
     .superRefine(exactlyOne(['text', 'image', 'vector'] as const));
 
-  const upsert = z.strictObject({
-    items: z
-      .array(item)
-      .min(1)
-      .max(config.MAX_BATCH_ITEMS)
-      .refine((items) => new Set(items.map((i) => i.id)).size === items.length, 'item ids must be unique within a batch'),
-  });
+  const upsert = z
+    .strictObject({
+      items: z
+        .array(item)
+        .min(1)
+        .max(config.MAX_BATCH_ITEMS)
+        .refine((items) => new Set(items.map((i) => i.id)).size === items.length, 'item ids must be unique within a batch'),
+    })
+    .meta({ id: 'UpsertRequest', description: 'Items, each with exactly one of text, image (embedded) or vector.' });
 
-  const remove = z.strictObject({ ids: z.array(idSchema).min(1).max(MAX_DELETE_IDS) });
+  const remove = z.strictObject({ ids: z.array(idSchema).min(1).max(MAX_DELETE_IDS) }).meta({ id: 'DeleteRequest' });
 
-  const get = z.strictObject({ values: z.enum(['true', 'false', '1', '0']).optional() });
+  const get = z.strictObject({ values: z.enum(['true', 'false', '1', '0']).optional().meta({ description: 'Include the vector.' }) });
 
-  return { upsert, remove, get };
+  /** The path of one item's routes. */
+  const params = z.object({ id: idSchema });
+
+  return { upsert, remove, get, params };
 }
 
 export type SearchSchemas = ReturnType<typeof searchSchemas>;
 export type ItemSchemas = ReturnType<typeof itemSchemas>;
+
+// ---- responses ---------------------------------------------------------------------
+// Only documentation (responses are not checked at run time); the routes type
+// what they send against them.
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const searchResponseSchema = z
+  .object({
+    query: jsonObject.meta({ description: 'The search as understood: type, canonical text / sha256 / id / dimensions, and options.' }),
+    results: z.array(z.object({ id: z.string(), score: z.number(), metadata: jsonObject.optional() })),
+    model: z.string().nullable(),
+    cache: z.enum(['hit', 'miss', 'stale']).meta({ description: 'Whether the results came from the edge cache.' }),
+    timings: z.object({ embedMs: z.number(), searchMs: z.number(), totalMs: z.number() }),
+  })
+  .meta({ id: 'SearchResponse' });
+
+export const itemSchema = z
+  .object({ id: z.string(), namespace: z.string().optional(), metadata: jsonObject, values: z.array(z.number()).optional() })
+  .meta({ id: 'Item' });
+
+export const mutationSchema = z
+  .object({ mutationId: z.string(), count: z.number().int(), ids: z.array(z.string()).optional() })
+  .meta({ id: 'Mutation' });
+
+const upstreamHealth = z.object({
+  upstream: z.string(),
+  ok: z.boolean(),
+  latencyMs: z.number(),
+  circuit: z.enum(['closed', 'open', 'half-open']),
+  error: z.string().optional(),
+});
+
+export const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    worker: z.object({ ok: z.boolean() }),
+    embedder: z.object({ ok: z.boolean(), upstreams: z.array(upstreamHealth) }),
+    index: z.object({
+      ok: z.boolean(),
+      latencyMs: z.number(),
+      vectorCount: z.number().optional(),
+      dimensions: z.number().optional(),
+      error: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Health' });

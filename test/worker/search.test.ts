@@ -357,6 +357,27 @@ describe('health, OpenAPI, CORS, errors', () => {
     expect(Object.keys(doc.paths['/v1/search']!).sort()).toEqual(['get', 'post']);
   });
 
+  it('documents the limits the routes enforce, from the same schemas', async () => {
+    interface Schema { properties?: Record<string, Schema>; maxItems?: number; maxLength?: number; items?: Schema }
+    const doc = (await (await get('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; schema: Schema }[] }>>;
+      components: { schemas: Record<string, Schema> };
+    };
+    const maxItems = doc.components.schemas.UpsertRequest!.properties!.items!.maxItems!;
+    const batch = (n: number) => ({ items: Array.from({ length: n }, (_, i) => ({ id: `limit-${i}`, vector: seededVector(i, stack.dim) })) });
+    const over = await admin('/v1/items', batch(maxItems + 1));
+    expect(over.status).toBe(400);
+    expect(((await over.json()) as { error: { message: string } }).error.message).toMatch(/^items:/);
+
+    const maxIds = doc.components.schemas.DeleteRequest!.properties!.ids!.maxItems!;
+    expect((await admin('/v1/items:delete', { ids: Array.from({ length: maxIds + 1 }, (_, i) => `none-${i}`) })).status).toBe(400);
+    expect((await admin('/v1/items:delete', { ids: Array.from({ length: maxIds }, (_, i) => `none-${i}`) })).status).toBe(202);
+
+    const namespace = doc.paths['/v1/search']!.get!.parameters!.find((p) => p.name === 'namespace')!.schema.maxLength!;
+    expect((await get(q('lamp', `&namespace=${'n'.repeat(namespace)}`))).status).toBe(200);
+    expect((await get(q('lamp', `&namespace=${'n'.repeat(namespace + 1)}`))).status).toBe(400);
+  });
+
   it('answers CORS preflights and tags responses', async () => {
     const preflight = await fetch(`${base}/v1/search`, {
       method: 'OPTIONS',

@@ -163,7 +163,7 @@ export class EmbedderClient {
   }
 }
 
-async function clientError(response: Response): Promise<ApiError> {
+async function clientError(response: Response): Promise<ApiError<string>> {
   let code = 'embedder_rejected';
   let message = `embedder answered HTTP ${response.status}`;
   try {
@@ -176,7 +176,7 @@ async function clientError(response: Response): Promise<ApiError> {
   // The embedder refusing our credentials is our misconfiguration, not the client's fault.
   if (response.status === 401 || response.status === 403) return new ApiError(502, 'embedder_auth_failed', 'the embedder rejected the worker\'s credentials (EMBEDDER_TOKEN)');
   if (response.status === 404) return new ApiError(502, 'embedder_error', message);
-  return new ApiError(response.status as ContentfulStatusCode, code, message);
+  return new ApiError<string>(response.status as ContentfulStatusCode, code, message);
 }
 
 function describe(error: unknown): string {

@@ -1,4 +1,4 @@
-// SHA-256 and canonical JSON, for cache keys and ETags.
+// SHA-256 and canonical forms, for cache keys and ETags.
 
 const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -18,13 +18,3 @@ export function canonicalJson(value: unknown): string {
 
 /** Trimmed, whitespace-collapsed, lower-cased: the form text queries are embedded and cached in. */
 export const canonicalText = (text: string) => text.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
-
-/** Compares two secrets in time that depends on neither's content or length. */
-export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([a, b].map((s) => crypto.subtle.digest('SHA-256', new TextEncoder().encode(s))));
-  const p = new Uint8Array(x!);
-  const q = new Uint8Array(y!);
-  let diff = 0;
-  for (let i = 0; i < p.length; i++) diff |= p[i]! ^ q[i]!;
-  return diff === 0;
-}

@@ -1,14 +1,31 @@
 // GET /healthz: the worker is up; the embedder's upstreams and the index,
 // each with its reachability and latency. 503 when either is unreachable.
-import type { Hono } from 'hono';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { z } from 'zod';
+import { failureResponse } from '../../common/http/api-error.ts';
+import { serveRoute } from '../../common/http/routes.ts';
 import type { AppEnv } from '../context.ts';
 import { elapsedMs } from '../lib/elapsed.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
+import { requestRules } from '../request.ts';
+import { healthSchema } from '../schemas.ts';
 
 const PROBE_TIMEOUT_MS = 2000;
 
-export function healthRoutes(app: Hono<AppEnv>): void {
-  app.get('/healthz', rateLimit, async (c) => {
+const health = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Worker, embedder and index health with latencies',
+  middleware: [rateLimit],
+  responses: {
+    200: { description: 'All reachable', content: { 'application/json': { schema: healthSchema } } },
+    429: failureResponse('Rate limited'),
+    503: { description: 'Embedder or index unreachable', content: { 'application/json': { schema: healthSchema } } },
+  },
+});
+
+export function healthRoutes(app: OpenAPIHono<AppEnv>): void {
+  serveRoute(app, health, requestRules, async (c) => {
     const { client, index } = c.var.services;
     const [upstreams, indexHealth] = await Promise.all([
       client.health(PROBE_TIMEOUT_MS),
@@ -24,13 +41,14 @@ export function healthRoutes(app: Hono<AppEnv>): void {
     ]);
     const embedderOk = upstreams.some((u) => u.ok);
     const ok = embedderOk && indexHealth.ok;
+    const body: z.input<typeof healthSchema> = {
+      status: ok ? 'ok' : 'degraded',
+      worker: { ok: true },
+      embedder: { ok: embedderOk, upstreams },
+      index: indexHealth,
+    };
     return c.json(
-      {
-        status: ok ? 'ok' : 'degraded',
-        worker: { ok: true },
-        embedder: { ok: embedderOk, upstreams },
-        index: indexHealth,
-      },
+      body,
       ok ? 200 : 503,
       { 'cache-control': 'no-store' },
     );

@@ -1,23 +1,23 @@
-// Items: GET /v1/items/:id (public); POST /v1/items (batch upsert),
-// DELETE /v1/items/:id and POST /v1/items:delete (admin). Every write bumps
+// Items: GET /v1/items/{id} (public); POST /v1/items (batch upsert),
+// DELETE /v1/items/{id} and POST /v1/items:delete (admin). Every write bumps
 // the index version so cached results computed before it stop being served.
 import type { VectorizeVector } from '@cloudflare/workers-types/index.ts';
-import type { Hono } from 'hono';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { z } from 'zod';
+import { failureResponse } from '../../common/http/api-error.ts';
+import { serveRoute } from '../../common/http/routes.ts';
+import type { Config } from '../config.ts';
 import type { AppContext, AppEnv } from '../context.ts';
 import { resolveImage } from '../embedding/image-input.ts';
-import { ApiError, badRequest, describeIssues } from '../errors.ts';
+import { ApiError, badRequest } from '../errors.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
-import { limitBody, parseQuery, readJson } from '../request.ts';
-import { idSchema } from '../schemas.ts';
+import { limitBody, requestRules } from '../request.ts';
+import { itemSchema, mutationSchema, type ItemSchemas } from '../schemas.ts';
 
 const EMBED_CHUNK = 64;
 
-function itemId(c: AppContext): string {
-  const parsed = idSchema.safeParse(c.req.param('id'));
-  if (!parsed.success) throw badRequest('invalid_parameter', describeIssues(parsed.error, 'id'));
-  return parsed.data;
-}
+type Mutation = z.input<typeof mutationSchema>;
 
 async function inChunks<T, R>(values: T[], size: number, work: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
   const chunks: T[][] = [];
@@ -34,84 +34,114 @@ async function bumpVersion(c: AppContext): Promise<void> {
   }
 }
 
-export function itemRoutes(app: Hono<AppEnv>): void {
-  app.get('/v1/items/:id', rateLimit, async (c) => {
-    const { index, schemas } = c.var.services;
-    const id = itemId(c);
-    const { values } = parseQuery(c, schemas.items.get);
-    const item = (await index.getByIds([id])).find((v) => v.id === id);
+const accepted = (description: string) => ({ description, content: { 'application/json': { schema: mutationSchema } } });
+const adminResponses = {
+  401: failureResponse('No bearer token'),
+  403: failureResponse('Wrong token, or the admin API is disabled'),
+};
+
+export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: ItemSchemas): void {
+  const get = createRoute({
+    method: 'get',
+    path: '/v1/items/{id}',
+    summary: 'A stored item',
+    middleware: [rateLimit],
+    request: { params: schemas.params, query: schemas.get },
+    responses: {
+      200: { description: 'The item', content: { 'application/json': { schema: itemSchema } } },
+      400: failureResponse('Invalid id or parameter'),
+      404: failureResponse('No such item'),
+      429: failureResponse('Rate limited'),
+    },
+  });
+  serveRoute(app, get, requestRules, async (c, { params: { id }, query: { values } }) => {
+    const item = (await c.var.services.index.getByIds([id])).find((v) => v.id === id);
     if (!item) throw new ApiError(404, 'item_not_found', `no item with id ${JSON.stringify(id)}`);
-    return c.json(
-      {
-        id: item.id,
-        ...(item.namespace !== undefined && item.namespace !== null ? { namespace: item.namespace } : {}),
-        metadata: item.metadata ?? {},
-        ...(values === 'true' || values === '1' ? { values: Array.from(item.values) } : {}),
-      },
-      200,
-      { 'cache-control': 'no-store' },
-    );
+    const body: z.input<typeof itemSchema> = {
+      id: item.id,
+      ...(item.namespace !== undefined && item.namespace !== null ? { namespace: item.namespace } : {}),
+      metadata: item.metadata ?? {},
+      ...(values === 'true' || values === '1' ? { values: Array.from(item.values) } : {}),
+    };
+    return c.json(body, 200, { 'cache-control': 'no-store' });
   });
 
-  app.post(
-    '/v1/items',
-    adminAuth,
-    limitBody((c) => c.var.services.config.MAX_ADMIN_BODY_BYTES),
-    async (c) => {
-      const { index, client, schemas, imageLimits } = c.var.services;
-      const { items } = await readJson(c, schemas.items.upsert);
-      const dimensions = await index.dimensions();
-      items.forEach((item, i) => {
-        if (item.vector && item.vector.length !== dimensions)
-          throw badRequest('dimension_mismatch', `items.${i}.vector has ${item.vector.length} dimensions; the index has ${dimensions}`);
-      });
-
-      const texts = items.filter((i) => i.text !== undefined);
-      const images = items.filter((i) => i.image !== undefined);
-      const [textRows, imageRows] = await Promise.all([
-        inChunks(texts, EMBED_CHUNK, (chunk) => client.embedTexts(chunk.map((i) => i.text!))),
-        inChunks(images, EMBED_CHUNK, async (chunk) =>
-          client.embedImages(await Promise.all(chunk.map((i) => resolveImage(i.image!, imageLimits)))),
-        ),
-      ]);
-      const embedded = new Map<string, Float32Array>();
-      texts.forEach((item, i) => embedded.set(item.id, textRows[i]!));
-      images.forEach((item, i) => embedded.set(item.id, imageRows[i]!));
-
-      const vectors: VectorizeVector[] = items.map((item) => {
-        const values = item.vector ?? Array.from(embedded.get(item.id)!);
-        if (values.length !== dimensions)
-          throw new ApiError(502, 'index_error', `the embedder's ${values.length}-dimensional vectors do not fit the ${dimensions}-dimensional index`);
-        return {
-          id: item.id,
-          values,
-          ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
-          ...(item.metadata !== undefined ? { metadata: item.metadata } : {}),
-        };
-      });
-      const { mutationId } = await index.upsert(vectors);
-      await bumpVersion(c);
-      return c.json({ mutationId, count: vectors.length, ids: vectors.map((v) => v.id) }, 202);
+  const upsert = createRoute({
+    method: 'post',
+    path: '/v1/items',
+    summary: 'Upsert items (admin): each embedded from text or image, or given as a vector',
+    security: [{ admin: [] }],
+    middleware: [adminAuth, limitBody(() => config.MAX_ADMIN_BODY_BYTES)],
+    request: { body: { required: true, content: { 'application/json': { schema: schemas.upsert } } } },
+    responses: {
+      202: accepted('Upsert accepted'),
+      400: failureResponse('Invalid item'),
+      ...adminResponses,
+      413: failureResponse('Body too large'),
+      503: failureResponse('Embedder or index unavailable'),
     },
-  );
+  });
+  serveRoute(app, upsert, requestRules, async (c, { json: { items } }) => {
+    const { index, client, imageLimits } = c.var.services;
+    const dimensions = await index.dimensions();
+    items.forEach((item, i) => {
+      if (item.vector && item.vector.length !== dimensions)
+        throw badRequest('dimension_mismatch', `items.${i}.vector has ${item.vector.length} dimensions; the index has ${dimensions}`);
+    });
 
-  app.post(
-    '/v1/items:delete',
-    adminAuth,
-    limitBody((c) => c.var.services.config.MAX_JSON_BYTES),
-    async (c) => {
-      const { index, schemas } = c.var.services;
-      const { ids } = await readJson(c, schemas.items.remove);
-      const { mutationId } = await index.deleteByIds([...new Set(ids)]);
-      await bumpVersion(c);
-      return c.json({ mutationId, count: ids.length }, 202);
-    },
-  );
+    const texts = items.filter((i) => i.text !== undefined);
+    const images = items.filter((i) => i.image !== undefined);
+    const [textRows, imageRows] = await Promise.all([
+      inChunks(texts, EMBED_CHUNK, (chunk) => client.embedTexts(chunk.map((i) => i.text!))),
+      inChunks(images, EMBED_CHUNK, async (chunk) => client.embedImages(await Promise.all(chunk.map((i) => resolveImage(i.image!, imageLimits))))),
+    ]);
+    const embedded = new Map<string, Float32Array>();
+    texts.forEach((item, i) => embedded.set(item.id, textRows[i]!));
+    images.forEach((item, i) => embedded.set(item.id, imageRows[i]!));
 
-  app.delete('/v1/items/:id', adminAuth, async (c) => {
-    const id = itemId(c);
+    const vectors: VectorizeVector[] = items.map((item) => {
+      const values = item.vector ?? Array.from(embedded.get(item.id)!);
+      if (values.length !== dimensions)
+        throw new ApiError(502, 'index_error', `the embedder's ${values.length}-dimensional vectors do not fit the ${dimensions}-dimensional index`);
+      return {
+        id: item.id,
+        values,
+        ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
+        ...(item.metadata !== undefined ? { metadata: item.metadata } : {}),
+      };
+    });
+    const { mutationId } = await index.upsert(vectors);
+    await bumpVersion(c);
+    return c.json({ mutationId, count: vectors.length, ids: vectors.map((v) => v.id) } satisfies Mutation, 202);
+  });
+
+  const removeMany = createRoute({
+    method: 'post',
+    path: '/v1/items:delete',
+    summary: 'Delete items by id (admin)',
+    security: [{ admin: [] }],
+    middleware: [adminAuth, limitBody(() => config.MAX_JSON_BYTES)],
+    request: { body: { required: true, content: { 'application/json': { schema: schemas.remove } } } },
+    responses: { 202: accepted('Deletion accepted'), 400: failureResponse('Invalid ids'), ...adminResponses, 413: failureResponse('Body too large') },
+  });
+  serveRoute(app, removeMany, requestRules, async (c, { json: { ids } }) => {
+    const { mutationId } = await c.var.services.index.deleteByIds([...new Set(ids)]);
+    await bumpVersion(c);
+    return c.json({ mutationId, count: ids.length } satisfies Mutation, 202);
+  });
+
+  const removeOne = createRoute({
+    method: 'delete',
+    path: '/v1/items/{id}',
+    summary: 'Delete an item (admin)',
+    security: [{ admin: [] }],
+    middleware: [adminAuth],
+    request: { params: schemas.params },
+    responses: { 202: accepted('Deletion accepted'), 400: failureResponse('Invalid id'), ...adminResponses },
+  });
+  serveRoute(app, removeOne, requestRules, async (c, { params: { id } }) => {
     const { mutationId } = await c.var.services.index.deleteByIds([id]);
     await bumpVersion(c);
-    return c.json({ mutationId, count: 1 }, 202);
+    return c.json({ mutationId, count: 1 } satisfies Mutation, 202);
   });
 }
