@@ -1,43 +1,79 @@
-// One error shape for every failure: { error: { code, message } } with the
-// right status, whatever layer raised it.
-import type { Context } from 'hono';
+// The embedder's error codes and its one error shape for every failure,
+// { error: { code, message } } with the right status, whatever layer raised
+// it: the layers below throw their own errors, mapped here.
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError as KitApiError, apiErrorHandler, errorBody, fromHttpException } from '../../common/http/api-error.ts';
 import { QueueFullError, QueueTimeoutError, ShuttingDownError } from '../batching/dynamic-batcher.ts';
 import { ImageInputError, ImageTooLargeError } from '../image/index.ts';
 import { UrlFetchError } from '../net/safe-fetch.ts';
+import { ImageReferenceError, type ImageReferenceProblem } from '../service/image-input.ts';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
+/**
+ * Every code the embedder chooses itself. Image decoding (ImageInputError:
+ * unsupported_image_format, corrupt_image) and image URL fetching
+ * (UrlFetchError: url_forbidden, url_invalid, url_timeout, …) name their own
+ * codes, which are passed on as they are.
+ */
+export const ERROR_CODES = [
+  'invalid_json',
+  'invalid_request',
+  'invalid_multipart',
+  'no_images',
+  'too_many_items',
+  'empty_image',
+  'invalid_image',
+  'image_too_large',
+  'body_too_large',
+  'model_not_found',
+  'unauthorized',
+  'not_found',
+  'not_ready',
+  'queue_full',
+  'timeout',
+  'shutting_down',
+  'http_error',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A failure the client sees, with one of the embedder's codes (`ApiError<string>` for a code a lower layer named). */
+export class ApiError<Code extends string = ErrorCode> extends KitApiError<Code> {}
+
+export { errorBody };
+
+const imageReference: Record<ImageReferenceProblem, { status: ContentfulStatusCode; code: ErrorCode }> = {
+  empty: { status: 400, code: 'empty_image' },
+  malformed: { status: 400, code: 'invalid_image' },
+  too_large: { status: 413, code: 'image_too_large' },
+};
+
+/** The client's view of what the layers below throw; undefined for anything unexpected. */
+function knownError(error: Error): ApiError<string> | undefined {
+  if (error instanceof ImageReferenceError) {
+    const { status, code } = imageReference[error.problem];
+    return new ApiError(status, code, error.message);
   }
-}
-
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
-}
-
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof ImageTooLargeError) return new ApiError(413, error.code, `${error.message} (EMBEDDER_MAX_PIXELS)`);
-  if (error instanceof ImageInputError) return new ApiError(error.status as ContentfulStatusCode, error.code, error.message);
-  if (error instanceof UrlFetchError) return new ApiError(error.status, error.code, error.message);
+  if (error instanceof ImageTooLargeError) return new ApiError(413, 'image_too_large', `${error.message} (EMBEDDER_MAX_PIXELS)`);
+  if (error instanceof ImageInputError) return new ApiError<string>(error.status as ContentfulStatusCode, error.code, error.message);
+  if (error instanceof UrlFetchError) return new ApiError<string>(error.status, error.code, error.message);
   if (error instanceof QueueFullError)
     return new ApiError(429, 'queue_full', error.message, { 'retry-after': String(error.retryAfterSeconds) });
   if (error instanceof QueueTimeoutError) return new ApiError(503, 'timeout', error.message, { 'retry-after': '1' });
   if (error instanceof ShuttingDownError) return new ApiError(503, 'shutting_down', error.message, { 'retry-after': '1', connection: 'close' });
-  if (error instanceof HTTPException) return new ApiError(error.status as ContentfulStatusCode, 'http_error', error.message || 'request failed');
-  return new ApiError(500, 'internal_error', 'internal error');
+  if (error instanceof HTTPException) return fromHttpException(error, 'http_error');
+  return undefined;
 }
 
-export function errorResponse(c: Context, error: unknown): Response {
-  const api = toApiError(error);
-  for (const [k, v] of Object.entries(api.headers)) c.header(k, v);
-  return c.json(errorBody(api.code, api.message), api.status);
-}
+export const onError = apiErrorHandler<string>({
+  known: knownError,
+  unknown: () => new ApiError(500, 'internal_error', 'internal error'),
+  report: (error, known) => {
+    if (!known) console.error(error);
+  },
+  render: (error, c) => {
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    return c.json(errorBody(error.code, error.message), error.status);
+  },
+});

@@ -1,9 +1,21 @@
-// Request parsing helpers: JSON bodies checked against a zod schema, with
-// the first problem reported in plain words.
+// Request input: the rules JSON bodies are read by (any Content-Type, the
+// first problem reported in plain words), schema pieces that name the limit
+// they enforce, and the float32 output format.
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { describeIssues } from '../../common/http/json-body.ts';
+import type { RequestRules } from '../../common/http/routes.ts';
 import type { EmbedderLimits } from '../config.ts';
 import { ApiError } from './errors.ts';
+
+const invalidRequest = (error: z.ZodError) => new ApiError(400, 'invalid_request', describeIssues(error, { limit: 1, whole: 'body' }));
+
+export const requestRules: RequestRules = {
+  malformed: () => new ApiError(400, 'invalid_json', 'request body must be valid JSON'),
+  invalid: invalidRequest,
+  invalidParameters: invalidRequest,
+  repeated: (name) => new ApiError(400, 'invalid_request', `${name}: give the parameter once`),
+};
 
 /** A text within EMBEDDER_MAX_TEXT_CHARS, saying so when it is not. */
 export const limitedText = (limits: EmbedderLimits) =>
@@ -12,22 +24,6 @@ export const limitedText = (limits: EmbedderLimits) =>
 /** A non-empty list within EMBEDDER_MAX_ITEMS, saying so when it is not. */
 export const limitedList = <T extends z.ZodType>(item: T, limits: EmbedderLimits) =>
   z.array(item).min(1).max(limits.maxItems, `more than ${limits.maxItems} items (EMBEDDER_MAX_ITEMS)`);
-
-export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'request body must be valid JSON');
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? issue.path.join('.') : 'body';
-    throw new ApiError(400, 'invalid_request', `${where}: ${issue.message}`);
-  }
-  return parsed.data;
-}
 
 /** Float32 rows of `dim` values each, packed end to end into one array. */
 export function stack(rows: Float32Array[], dim: number): Float32Array {

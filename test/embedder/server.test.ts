@@ -205,14 +205,49 @@ describe('embedder input validation', () => {
     if (limitNamed[name]) expect(error.message).toContain(limitNamed[name]);
     expect((await post(`${embedder.url}/v1/embed/text`, { text: 'still alive' })).status).toBe(200);
   });
+
+  it('serves an OpenAPI document of its routes, whose request schemas are what the routes accept', async () => {
+    interface Schema { properties?: Record<string, Schema>; items?: Schema; maxItems?: number; maxLength?: number; $ref?: string }
+    const doc = (await (await fetch(`${embedder.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>>;
+      components: { schemas: Record<string, Schema> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/healthz',
+      '/metrics',
+      '/readyz',
+      '/v1/classify',
+      '/v1/embed/image',
+      '/v1/embed/text',
+      '/v1/embeddings',
+      '/v1/models',
+      '/v1/similarity',
+    ]);
+    const { $ref } = doc.paths['/v1/embed/text']!.post!.requestBody!.content['application/json']!.schema;
+    const texts = doc.components.schemas[$ref!.split('/').at(-1)!]!.properties!.texts!;
+    const maxItems = texts.maxItems!;
+    expect(maxItems).toBe(8); // EMBEDDER_MAX_ITEMS of this embedder
+    const maxChars = texts.items!.maxLength!;
+    const embed = (body: unknown) => post(`${embedder.url}/v1/embed/text`, body);
+    expect((await embed({ texts: Array(maxItems).fill('a') })).status).toBe(200);
+    expect((await embed({ texts: Array(maxItems + 1).fill('a') })).status).toBe(400);
+    expect((await embed({ texts: ['x'.repeat(maxChars)] })).status).toBe(200);
+    expect((await embed({ texts: ['x'.repeat(maxChars + 1)] })).status).toBe(400);
+  });
 });
 
 describe('embedder operations', () => {
   it('requires the bearer token on /v1 when EMBEDDER_TOKEN is set', async () => {
     const embedder = await startService('embedder/main.ts', { MODEL_DIR: join(modelsDir, 'tiny-immich'), EMBEDDER_PORT: '0', EMBEDDER_TOKEN: 's3cret' }, 'embedder ready');
     try {
-      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' })).status).toBe(401);
-      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, { authorization: 'Bearer wrong' })).status).toBe(401);
+      for (const authorization of [undefined, 'Basic czNjcmV0', 'Bearer wrong']) {
+        const refused = await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, authorization ? { authorization } : {});
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        expect(await refused.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+      }
       expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, { authorization: 'Bearer s3cret' })).status).toBe(200);
       expect((await fetch(`${embedder.url}/healthz`)).status).toBe(200);
     } finally {

@@ -1,25 +1,57 @@
 // POST /v1/embeddings, compatible with OpenAI's embeddings API (the official
 // client works unchanged), extended with { image } inputs in the same space.
-import { Hono } from 'hono';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { failureResponse } from '../../../common/http/api-error.ts';
+import { serveRoute } from '../../../common/http/routes.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { limitedList, limitedText, readJson } from '../validation.ts';
+import { limitedList, limitedText, requestRules } from '../validation.ts';
 
-export function openAiRoutes({ service, limits }: EmbedderDeps) {
+const responseSchema = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(
+      z.object({
+        object: z.literal('embedding'),
+        index: z.number().int(),
+        embedding: z.union([z.array(z.number()), z.string().meta({ description: 'little-endian float32, base64 (encoding_format: base64)' })]),
+      }),
+    ),
+    model: z.string(),
+    usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+  })
+  .meta({ id: 'EmbeddingsResponse' });
+
+export function openAiRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps): void {
   const text = limitedText(limits);
   const item = z.union([text, z.object({ text }).strict(), z.object({ image: z.string().min(1) }).strict()]);
-  const schema = z.object({
-    input: z.union([item, limitedList(item, limits)]),
-    model: z.string().optional(),
-    encoding_format: z.enum(['float', 'base64']).default('float'),
-    dimensions: z.number().int().positive().optional(),
-    user: z.string().optional(),
-  });
+  const schema = z
+    .object({
+      input: z.union([item, limitedList(item, limits)]).meta({ description: 'A text, { text }, { image } (a data URL, base64 or an http(s) URL), or a list of them.' }),
+      model: z.string().optional(),
+      encoding_format: z.enum(['float', 'base64']).default('float'),
+      dimensions: z.number().int().positive().optional(),
+      user: z.string().optional(),
+    })
+    .meta({ id: 'EmbeddingsRequest' });
 
-  return new Hono().post('/', async (c) => {
-    const body = await readJson(c, schema);
+  const route = createRoute({
+    method: 'post',
+    path: '/v1/embeddings',
+    summary: "Embeddings, compatible with OpenAI's embeddings API, for texts and images in one space",
+    request: { body: { required: true, content: { 'application/json': { schema } } } },
+    responses: {
+      200: { description: 'One embedding per input, in order', content: { 'application/json': { schema: responseSchema } } },
+      400: failureResponse('Invalid request or image'),
+      403: failureResponse('Image URL points at a private address'),
+      404: failureResponse('Another model was asked for'),
+      413: failureResponse('Image or body too large'),
+      429: failureResponse('Queue full (see Retry-After)'),
+    },
+  });
+  serveRoute(app, route, requestRules, async (c, { json: body }) => {
     const clip = service.clip;
     if (body.model !== undefined && body.model !== clip.name)
       throw new ApiError(404, 'model_not_found', `model "${body.model}" is not served here; this embedder serves "${clip.name}"`);
@@ -42,15 +74,15 @@ export function openAiRoutes({ service, limits }: EmbedderDeps) {
 
     const tokens = texts.length ? clip.tokenize(texts).lengths.reduce((a, b) => a + b, 0) : 0;
     return c.json({
-      object: 'list',
+      object: 'list' as const,
       data: rows.map((r, index) => ({
-        object: 'embedding',
+        object: 'embedding' as const,
         index,
         embedding:
           body.encoding_format === 'base64' ? Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString('base64') : Array.from(r),
       })),
       model: clip.name,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
-    });
+    } satisfies z.input<typeof responseSchema>);
   });
 }

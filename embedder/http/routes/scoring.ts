@@ -1,12 +1,32 @@
 // Text × image similarity and zero-shot classification with the model's own
 // temperature (logit scale).
-import { Hono } from 'hono';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { failureResponse } from '../../../common/http/api-error.ts';
+import { serveRoute } from '../../../common/http/routes.ts';
 import { dotScores } from '../../../native/index.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { limitedList, limitedText, readJson, stack } from '../validation.ts';
+import { limitedList, limitedText, requestRules, stack } from '../validation.ts';
+
+const similarityResponse = z
+  .object({ model: z.string(), scores: z.array(z.array(z.number())).meta({ description: 'Cosine similarity, one row per text, one column per image.' }) })
+  .meta({ id: 'SimilarityResponse' });
+
+const classifyResponse = z
+  .object({
+    model: z.string(),
+    labels: z.array(z.object({ label: z.string(), probability: z.number(), score: z.number() })).meta({ description: 'Most probable first.' }),
+  })
+  .meta({ id: 'ClassifyResponse' });
+
+const failures = {
+  400: failureResponse('Invalid request or image'),
+  403: failureResponse('Image URL points at a private address'),
+  413: failureResponse('Image or body too large'),
+  429: failureResponse('Queue full (see Retry-After)'),
+};
 
 function softmax(logits: number[]): number[] {
   const max = Math.max(...logits);
@@ -15,40 +35,52 @@ function softmax(logits: number[]): number[] {
   return exp.map((e) => e / sum);
 }
 
-export function scoringRoutes({ service, limits }: EmbedderDeps) {
+export function scoringRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps): void {
   const text = limitedText(limits);
-  const similarity = z.object({
-    texts: limitedList(text, limits),
-    images: limitedList(z.string().min(1), limits),
+  const image = z.string().min(1).meta({ description: 'A data URL, base64 or an http(s) URL.' });
+  const similarity = z.object({ texts: limitedList(text, limits), images: limitedList(image, limits) }).meta({ id: 'SimilarityRequest' });
+  const classify = z
+    .object({
+      image,
+      labels: limitedList(text.min(1), limits).min(2),
+      template: text.default('a photo of a {}.').meta({ description: 'The prompt for each label, which replaces {}.' }),
+    })
+    .meta({ id: 'ClassifyRequest' });
+
+  const similarityRoute = createRoute({
+    method: 'post',
+    path: '/v1/similarity',
+    summary: 'Cosine similarity of every text with every image',
+    request: { body: { required: true, content: { 'application/json': { schema: similarity } } } },
+    responses: { 200: { description: 'The scores', content: { 'application/json': { schema: similarityResponse } } }, ...failures },
   });
-  const classify = z.object({
-    image: z.string().min(1),
-    labels: limitedList(text.min(1), limits).min(2),
-    template: text.default('a photo of a {}.'),
+  serveRoute(app, similarityRoute, requestRules, async (c, { json: body }) => {
+    const images = await Promise.all(body.images.map((i) => resolveImageReference(i, limits)));
+    const [t, v] = await Promise.all([service.embedTexts(body.texts, c.req.raw.signal), service.embedImages(images, c.req.raw.signal)]);
+    const dim = service.clip.dim;
+    const scores = dotScores(stack(t, dim), stack(v, dim), dim);
+    return c.json({
+      model: service.clip.name,
+      scores: body.texts.map((_, i) => Array.from(scores.subarray(i * v.length, (i + 1) * v.length))),
+    } satisfies z.input<typeof similarityResponse>);
   });
 
-  return new Hono()
-    .post('/similarity', async (c) => {
-      const body = await readJson(c, similarity);
-      const images = await Promise.all(body.images.map((i) => resolveImageReference(i, limits)));
-      const [t, v] = await Promise.all([service.embedTexts(body.texts, c.req.raw.signal), service.embedImages(images, c.req.raw.signal)]);
-      const dim = service.clip.dim;
-      const scores = dotScores(stack(t, dim), stack(v, dim), dim);
-      return c.json({
-        model: service.clip.name,
-        scores: body.texts.map((_, i) => Array.from(scores.subarray(i * v.length, (i + 1) * v.length))),
-      });
-    })
-    .post('/classify', async (c) => {
-      const body = await readJson(c, classify);
-      if (!body.template.includes('{}')) throw new ApiError(400, 'invalid_request', 'template must contain {} where the label goes');
-      const image = await resolveImageReference(body.image, limits);
-      const prompts = body.labels.map((l) => body.template.replace('{}', l));
-      const [[v], t] = await Promise.all([service.embedImages([image], c.req.raw.signal), service.embedTexts(prompts, c.req.raw.signal)]);
-      const dim = service.clip.dim;
-      const cos = Array.from(dotScores(v!, stack(t, dim), dim));
-      const probs = softmax(cos.map((s) => s * service.clip.logitScale));
-      const labels = body.labels.map((label, i) => ({ label, probability: probs[i]!, score: cos[i]! }));
-      return c.json({ model: service.clip.name, labels: labels.sort((a, b) => b.probability - a.probability) });
-    });
+  const classifyRoute = createRoute({
+    method: 'post',
+    path: '/v1/classify',
+    summary: "Zero-shot classification of an image among labels, with the model's own temperature",
+    request: { body: { required: true, content: { 'application/json': { schema: classify } } } },
+    responses: { 200: { description: 'The labels, most probable first', content: { 'application/json': { schema: classifyResponse } } }, ...failures },
+  });
+  serveRoute(app, classifyRoute, requestRules, async (c, { json: body }) => {
+    if (!body.template.includes('{}')) throw new ApiError(400, 'invalid_request', 'template must contain {} where the label goes');
+    const image = await resolveImageReference(body.image, limits);
+    const prompts = body.labels.map((l) => body.template.replace('{}', l));
+    const [[v], t] = await Promise.all([service.embedImages([image], c.req.raw.signal), service.embedTexts(prompts, c.req.raw.signal)]);
+    const dim = service.clip.dim;
+    const cos = Array.from(dotScores(v!, stack(t, dim), dim));
+    const probs = softmax(cos.map((s) => s * service.clip.logitScale));
+    const labels = body.labels.map((label, i) => ({ label, probability: probs[i]!, score: cos[i]! }));
+    return c.json({ model: service.clip.name, labels: labels.sort((a, b) => b.probability - a.probability) } satisfies z.input<typeof classifyResponse>);
+  });
 }
