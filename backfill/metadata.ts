@@ -1,0 +1,31 @@
+// Metadata stored with each vector: where the item came from and what it is,
+// then whatever the manifest gives (which wins on a name clash). Checked
+// against Vectorize's rules (keys, value types, 10 KiB as JSON) with the
+// worker's own schema; a breach is the item's error, not the run's.
+import { metadataSchema } from '../worker/schemas.ts';
+import { ItemError } from './failures.ts';
+import type { Metadata } from './items.ts';
+
+export interface ImageFacts {
+  source: string;
+  width: number;
+  height: number;
+  bytes: number;
+  format: string;
+}
+
+export function imageMetadata(facts: ImageFacts, given: Metadata | undefined): Metadata {
+  return checked({ ...facts, ...given });
+}
+
+export function textMetadata(text: string, given: Metadata | undefined): Metadata {
+  return checked({ text, bytes: Buffer.byteLength(text, 'utf8'), ...given });
+}
+
+function checked(metadata: Metadata): Metadata {
+  const parsed = metadataSchema.safeParse(metadata);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  const size = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+  throw new ItemError('invalid_metadata', `metadata (${size} bytes as JSON) breaks Vectorize's rules: ${issues}`);
+}
