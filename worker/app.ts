@@ -5,8 +5,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono, type ExecutionContext } from 'hono';
 import { cors } from 'hono/cors';
+import { noRoute } from '../common/http/api-error.ts';
 import type { AppContext, AppEnv } from './context.ts';
-import { errorBody, onError } from './errors.ts';
+import { onError } from './errors.ts';
 import { serveOpenApi } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
 import { itemRoutes } from './routes/items.ts';
@@ -55,7 +56,7 @@ function apiFor(services: Services): Hono<AppEnv> {
   serveOpenApi(app);
   app.get('/', (c) => c.json({ name: 'crossmodal search', openapi: '/openapi.json', health: '/healthz' }));
 
-  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound(noRoute);
   app.onError(onError);
   return app;
 }

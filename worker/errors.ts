@@ -1,13 +1,13 @@
 // The worker's error codes and its error body, { error: { code, message } },
 // with the right status; unexpected errors are logged and answered without
 // details.
-import { HTTPException } from 'hono/http-exception';
-import { ApiError as KitApiError, apiErrorHandler, errorBody, fromHttpException } from '../common/http/api-error.ts';
+import { ENVELOPE_CODES, envelopeErrorHandler, ApiError as KitApiError } from '../common/http/api-error.ts';
 import { ConfigError } from './config.ts';
 import type { AppEnv } from './context.ts';
 
 /** Every code the worker answers with (besides an embedder's own 4xx codes, which it passes on). */
 export const ERROR_CODES = [
+  ...ENVELOPE_CODES,
   // the request
   'invalid_parameter',
   'invalid_json',
@@ -18,12 +18,10 @@ export const ERROR_CODES = [
   'empty_image',
   'image_too_large',
   'image_fetch_failed',
-  'not_found',
   'item_not_found',
   'unauthorized',
   'forbidden',
   'rate_limited',
-  'http_error',
   // the services behind the worker
   'embedder_unavailable',
   'embedder_auth_failed',
@@ -31,9 +29,8 @@ export const ERROR_CODES = [
   'embedder_rejected',
   'index_unavailable',
   'index_error',
-  // the worker itself
+  // the worker's settings
   'misconfigured',
-  'internal_error',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -55,25 +52,14 @@ export class IndexUnavailableError extends ApiError {
   }
 }
 
-export { errorBody };
-
 export const badRequest = (code: ErrorCode, message: string) => new ApiError(400, code, message);
 
-// Hono merges headers set earlier by middleware (CORS) into this response.
-export const onError = apiErrorHandler<string, AppEnv>({
-  known: (error) => {
-    if (error instanceof HTTPException) return fromHttpException(error, 'http_error');
-    if (error instanceof ConfigError) return new ApiError(500, 'misconfigured', error.message);
-    return undefined;
-  },
-  unknown: () => new ApiError(500, 'internal_error', 'internal error'),
+// Hono merges headers set earlier by middleware (CORS) into these answers.
+export const onError = envelopeErrorHandler<AppEnv>({
+  known: (error) => (error instanceof ConfigError ? new ApiError(500, 'misconfigured', error.message) : undefined),
   report: (error, known) => {
     if (error instanceof ConfigError) console.error(error.message);
     else if (!known) console.error('unhandled error', error);
   },
-  render: (error) =>
-    Response.json(errorBody(String(error.code), error.message), {
-      status: error.status,
-      headers: { 'cache-control': 'no-store', ...error.headers },
-    }),
+  headers: { 'cache-control': 'no-store' },
 });

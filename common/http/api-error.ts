@@ -30,13 +30,13 @@ export class ApiError<Code extends string | number = string | number> extends Er
 /** The `{ error: { code, message } }` body the worker and the embedder answer with. */
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
+/** Their answer to a request no route matches. */
+export const noRoute = (c: Context) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
+
 /** That body in their OpenAPI documents. */
 export const errorBodySchema = z
   .object({ error: z.object({ code: z.string().meta({ description: "One of the service's error codes (its errors.ts)." }), message: z.string() }) })
   .meta({ id: 'Error', description: 'Every failure has this shape.' });
-
-/** A route's failure response in an OpenAPI document: that body, with what the status means here. */
-export const failureResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorBodySchema } } });
 
 /** One of Hono's own HTTPExceptions as an ApiError with `code`, keeping its status and message. */
 export const fromHttpException = <Code extends string | number>(error: HTTPException, code: Code): ApiError<Code> =>
@@ -61,4 +61,22 @@ export function apiErrorHandler<Code extends string | number, E extends Env = En
     handling.report?.(error, known !== undefined, c);
     return handling.render(known ?? handling.unknown(), c);
   };
+}
+
+/** Codes the kit itself answers with in the `{ error }` envelope: no route (noRoute), one of Hono's HTTPExceptions, a bug. */
+export const ENVELOPE_CODES = ['not_found', 'http_error', 'internal_error'] as const;
+
+export interface EnvelopeErrorHandling<E extends Env> extends Pick<ErrorHandling<string, E>, 'known' | 'report'> {
+  /** Headers on every error answer, besides each error's own. */
+  headers?: Record<string, string>;
+}
+
+/** onError for the `{ error: { code, message } }` services: their known failures, Hono's HTTPExceptions as http_error, anything else internal_error. */
+export function envelopeErrorHandler<E extends Env = Env>({ known, report, headers = {} }: EnvelopeErrorHandling<E>): ErrorHandler<E> {
+  return apiErrorHandler<string, E>({
+    known: (error) => known?.(error) ?? (error instanceof HTTPException ? fromHttpException(error, 'http_error') : undefined),
+    unknown: () => new ApiError(500, 'internal_error', 'internal error'),
+    ...(report ? { report } : {}),
+    render: (error, c) => c.json(errorBody(String(error.code), error.message), error.status, { ...headers, ...error.headers }),
+  });
 }

@@ -9,9 +9,10 @@
 // query parameter to the schema as an array. Here each failure is thrown as
 // the service's own error (its RequestRules), and the handler receives what
 // was validated.
-import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
+import { errorBodySchema } from './api-error.ts';
 import { readJsonBody, type JsonBodyRules } from './json-body.ts';
 
 export interface RequestRules extends JsonBodyRules {
@@ -38,6 +39,19 @@ export interface Validated<R extends RouteConfig> {
 }
 
 export type ValidatedHandler<R extends RouteConfig, E extends Env> = (c: Context<E>, input: Validated<R>) => Response | Promise<Response>;
+
+/** createRoute's `request.body` for a required JSON body of `schema`. */
+export const jsonBody = <S extends z.ZodType>(schema: S) => ({ required: true, content: { 'application/json': { schema } } });
+
+/** createRoute() for a POST to `path` that takes a JSON body of `schema`. */
+export const jsonPost = <S extends z.ZodType, const C extends Omit<RouteConfig, 'method' | 'path' | 'request'>>(path: string, schema: S, config: C) =>
+  createRoute({ ...config, method: 'post', path, request: { body: jsonBody(schema) } });
+
+/** A createRoute response with a JSON body of `schema`. */
+export const jsonResponse = <S extends z.ZodType>(description: string, schema: S) => ({ description, content: { 'application/json': { schema } } });
+
+/** A failure response: the service's error body, with what the status means on this route. */
+export const failureResponse = (description: string) => jsonResponse(description, errorBodySchema);
 
 /** Whether a Content-Type header falls under a media type or range of a route (`image/*`, `multipart/form-data`). */
 export function matchesMediaType(contentType: string | undefined, mediaType: string): boolean {

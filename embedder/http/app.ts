@@ -1,10 +1,11 @@
 // The embedder's HTTP API: middleware (metrics, auth, body limit, errors)
 // around the routes, and the OpenAPI document they make.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { noRoute } from '../../common/http/api-error.ts';
 import { limitBody } from '../../common/http/body-limit.ts';
 import { bearerAuth } from '../../common/http/bearer.ts';
 import type { EmbedderDeps } from './context.ts';
-import { ApiError, errorBody, onError } from './errors.ts';
+import { ApiError, onError } from './errors.ts';
 import { serveOpenApi } from './openapi.ts';
 import { embedRoutes } from './routes/embed.ts';
 import { openAiRoutes } from './routes/openai.ts';
@@ -50,7 +51,7 @@ export function createApp(deps: EmbedderDeps): OpenAPIHono {
   operationRoutes(app, deps);
   serveOpenApi(app, deps.token !== undefined);
 
-  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.notFound(noRoute);
   app.onError(onError);
   return app;
 }

@@ -1,9 +1,8 @@
 // The embedder's error codes and its one error shape for every failure,
 // { error: { code, message } } with the right status, whatever layer raised
 // it: the layers below throw their own errors, mapped here.
-import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError as KitApiError, apiErrorHandler, errorBody, fromHttpException } from '../../common/http/api-error.ts';
+import { ENVELOPE_CODES, envelopeErrorHandler, ApiError as KitApiError } from '../../common/http/api-error.ts';
 import { QueueFullError, QueueTimeoutError, ShuttingDownError } from '../batching/dynamic-batcher.ts';
 import { ImageInputError, ImageTooLargeError } from '../image/index.ts';
 import { UrlFetchError } from '../net/safe-fetch.ts';
@@ -16,6 +15,8 @@ import { ImageReferenceError, type ImageReferenceProblem } from '../service/imag
  * codes, which are passed on as they are.
  */
 export const ERROR_CODES = [
+  ...ENVELOPE_CODES,
+  // the request
   'invalid_json',
   'invalid_request',
   'invalid_multipart',
@@ -27,27 +28,24 @@ export const ERROR_CODES = [
   'body_too_large',
   'model_not_found',
   'unauthorized',
-  'not_found',
+  // the model and its queues
   'not_ready',
   'queue_full',
   'timeout',
   'shutting_down',
-  'http_error',
-  'internal_error',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** A failure the client sees, with one of the embedder's codes (`ApiError<string>` for a code a lower layer named). */
-export class ApiError<Code extends string = ErrorCode> extends KitApiError<Code> {}
-
-export { errorBody };
-
+/** How the service layer's image reference problems are answered. */
 const imageReference: Record<ImageReferenceProblem, { status: ContentfulStatusCode; code: ErrorCode }> = {
   empty: { status: 400, code: 'empty_image' },
   malformed: { status: 400, code: 'invalid_image' },
   too_large: { status: 413, code: 'image_too_large' },
 };
+
+/** A failure the client sees, with one of the embedder's codes (`ApiError<string>` for a code a lower layer named). */
+export class ApiError<Code extends string = ErrorCode> extends KitApiError<Code> {}
 
 /** The client's view of what the layers below throw; undefined for anything unexpected. */
 function knownError(error: Error): ApiError<string> | undefined {
@@ -62,18 +60,12 @@ function knownError(error: Error): ApiError<string> | undefined {
     return new ApiError(429, 'queue_full', error.message, { 'retry-after': String(error.retryAfterSeconds) });
   if (error instanceof QueueTimeoutError) return new ApiError(503, 'timeout', error.message, { 'retry-after': '1' });
   if (error instanceof ShuttingDownError) return new ApiError(503, 'shutting_down', error.message, { 'retry-after': '1', connection: 'close' });
-  if (error instanceof HTTPException) return fromHttpException(error, 'http_error');
   return undefined;
 }
 
-export const onError = apiErrorHandler<string>({
+export const onError = envelopeErrorHandler({
   known: knownError,
-  unknown: () => new ApiError(500, 'internal_error', 'internal error'),
   report: (error, known) => {
     if (!known) console.error(error);
-  },
-  render: (error, c) => {
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    return c.json(errorBody(error.code, error.message), error.status);
   },
 });

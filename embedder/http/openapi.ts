@@ -1,23 +1,17 @@
 // GET /openapi.json: the OpenAPI 3.1 document generated from the route
-// definitions the app serves, so the two cannot drift.
+// definitions the app serves (routes/*.ts), so the two cannot drift.
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { serveOpenApiDocument } from '../../common/http/openapi.ts';
 
 export function serveOpenApi(app: OpenAPIHono, authenticated: boolean): void {
-  if (authenticated)
-    app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'EMBEDDER_TOKEN' });
-  let body: string | undefined;
-  app.get('/openapi.json', (c) => {
-    body ??= JSON.stringify(
-      app.getOpenAPI31Document({
-        openapi: '3.1.0',
-        info: {
-          title: 'crossmodal embedder',
-          version: '1.0.0',
-          description: 'CLIP text and image embeddings, batched. Errors always have the shape { error: { code, message } }.',
-        },
-        ...(authenticated ? { security: [{ bearer: [] }] } : {}),
-      }),
-    );
-    return c.body(body, 200, { 'content-type': 'application/json' });
+  if (authenticated) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'EMBEDDER_TOKEN' });
+  serveOpenApiDocument(app, {
+    openapi: '3.1.0',
+    info: {
+      title: 'crossmodal embedder',
+      version: '1.0.0',
+      description: 'CLIP text and image embeddings, dynamically batched. Errors always have the shape { error: { code, message } }.',
+    },
+    ...(authenticated ? { security: [{ bearer: [] }] } : {}),
   });
 }

@@ -2,8 +2,7 @@
 // each with its reachability and latency. 503 when either is unreachable.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
-import { failureResponse } from '../../common/http/api-error.ts';
-import { serveRoute } from '../../common/http/routes.ts';
+import { failureResponse, jsonResponse, serveRoute } from '../../common/http/routes.ts';
 import type { AppEnv } from '../context.ts';
 import { elapsedMs } from '../lib/elapsed.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
@@ -18,9 +17,9 @@ const health = createRoute({
   summary: 'Worker, embedder and index health with latencies',
   middleware: [rateLimit],
   responses: {
-    200: { description: 'All reachable', content: { 'application/json': { schema: healthSchema } } },
+    200: jsonResponse('All reachable', healthSchema),
     429: failureResponse('Rate limited'),
-    503: { description: 'Embedder or index unreachable', content: { 'application/json': { schema: healthSchema } } },
+    503: jsonResponse('Embedder or index unreachable', healthSchema),
   },
 });
 

@@ -4,8 +4,7 @@
 import type { VectorizeVector } from '@cloudflare/workers-types/index.ts';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
-import { failureResponse } from '../../common/http/api-error.ts';
-import { serveRoute } from '../../common/http/routes.ts';
+import { failureResponse, jsonPost, jsonResponse, serveRoute } from '../../common/http/routes.ts';
 import type { Config } from '../config.ts';
 import type { AppContext, AppEnv } from '../context.ts';
 import { resolveImage } from '../embedding/image-input.ts';
@@ -34,7 +33,7 @@ async function bumpVersion(c: AppContext): Promise<void> {
   }
 }
 
-const accepted = (description: string) => ({ description, content: { 'application/json': { schema: mutationSchema } } });
+const accepted = (description: string) => jsonResponse(description, mutationSchema);
 const adminResponses = {
   401: failureResponse('No bearer token'),
   403: failureResponse('Wrong token, or the admin API is disabled'),
@@ -48,7 +47,7 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
     middleware: [rateLimit],
     request: { params: schemas.params, query: schemas.get },
     responses: {
-      200: { description: 'The item', content: { 'application/json': { schema: itemSchema } } },
+      200: jsonResponse('The item', itemSchema),
       400: failureResponse('Invalid id or parameter'),
       404: failureResponse('No such item'),
       429: failureResponse('Rate limited'),
@@ -66,13 +65,10 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
     return c.json(body, 200, { 'cache-control': 'no-store' });
   });
 
-  const upsert = createRoute({
-    method: 'post',
-    path: '/v1/items',
+  const upsert = jsonPost('/v1/items', schemas.upsert, {
     summary: 'Upsert items (admin): each embedded from text or image, or given as a vector',
     security: [{ admin: [] }],
     middleware: [adminAuth, limitBody(() => config.MAX_ADMIN_BODY_BYTES)],
-    request: { body: { required: true, content: { 'application/json': { schema: schemas.upsert } } } },
     responses: {
       202: accepted('Upsert accepted'),
       400: failureResponse('Invalid item'),
@@ -115,13 +111,10 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
     return c.json({ mutationId, count: vectors.length, ids: vectors.map((v) => v.id) } satisfies Mutation, 202);
   });
 
-  const removeMany = createRoute({
-    method: 'post',
-    path: '/v1/items:delete',
+  const removeMany = jsonPost('/v1/items:delete', schemas.remove, {
     summary: 'Delete items by id (admin)',
     security: [{ admin: [] }],
     middleware: [adminAuth, limitBody(() => config.MAX_JSON_BYTES)],
-    request: { body: { required: true, content: { 'application/json': { schema: schemas.remove } } } },
     responses: { 202: accepted('Deletion accepted'), 400: failureResponse('Invalid ids'), ...adminResponses, 413: failureResponse('Body too large') },
   });
   serveRoute(app, removeMany, requestRules, async (c, { json: { ids } }) => {

@@ -3,8 +3,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { failureResponse } from '../../common/http/api-error.ts';
-import { matchesMediaType, readQuery, serveRoute } from '../../common/http/routes.ts';
+import { failureResponse, matchesMediaType, readQuery, serveRoute } from '../../common/http/routes.ts';
 import { etagMatches, type SearchPayload } from '../cache/result-cache.ts';
 import type { Config } from '../config.ts';
 import { deferFor, type AppContext, type AppEnv } from '../context.ts';

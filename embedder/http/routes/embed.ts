@@ -2,8 +2,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { failureResponse } from '../../../common/http/api-error.ts';
-import { serveRoute } from '../../../common/http/routes.ts';
+import { failureResponse, jsonPost, serveRoute } from '../../../common/http/routes.ts';
 import { checkImageSize } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -38,11 +37,8 @@ export function embedRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps)
       ? binaryRows(rows, service.clip.dim)
       : c.json({ model: service.clip.name, dim: service.clip.dim, embeddings: rows.map((r) => Array.from(r)) } satisfies z.input<typeof embeddingsSchema>);
 
-  const text = createRoute({
-    method: 'post',
-    path: '/v1/embed/text',
+  const text = jsonPost('/v1/embed/text', textSchema, {
     summary: 'Embed texts',
-    request: { body: { required: true, content: { 'application/json': { schema: textSchema } } } },
     responses: { 200: embedded, 400: failureResponse('Invalid request'), 413: failureResponse('Body too large'), 429: failureResponse('Queue full (see Retry-After)') },
   });
   serveRoute(app, text, requestRules, async (c, { json }) => {

@@ -1,9 +1,8 @@
 // POST /v1/embeddings, compatible with OpenAI's embeddings API (the official
 // client works unchanged), extended with { image } inputs in the same space.
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { failureResponse } from '../../../common/http/api-error.ts';
-import { serveRoute } from '../../../common/http/routes.ts';
+import { failureResponse, jsonPost, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -37,13 +36,10 @@ export function openAiRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps
     })
     .meta({ id: 'EmbeddingsRequest' });
 
-  const route = createRoute({
-    method: 'post',
-    path: '/v1/embeddings',
+  const route = jsonPost('/v1/embeddings', schema, {
     summary: "Embeddings, compatible with OpenAI's embeddings API, for texts and images in one space",
-    request: { body: { required: true, content: { 'application/json': { schema } } } },
     responses: {
-      200: { description: 'One embedding per input, in order', content: { 'application/json': { schema: responseSchema } } },
+      200: jsonResponse('One embedding per input, in order', responseSchema),
       400: failureResponse('Invalid request or image'),
       403: failureResponse('Image URL points at a private address'),
       404: failureResponse('Another model was asked for'),

@@ -2,8 +2,8 @@
 // Prometheus metrics.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { errorBody, failureResponse } from '../../../common/http/api-error.ts';
-import { serveRoute } from '../../../common/http/routes.ts';
+import { errorBody } from '../../../common/http/api-error.ts';
+import { failureResponse, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { requestRules } from '../validation.ts';
 
@@ -34,7 +34,7 @@ export function operationRoutes(app: OpenAPIHono, { service, metrics }: Embedder
     method: 'get',
     path: '/v1/models',
     summary: 'The model served, with its dimensions, input size and temperature',
-    responses: { 200: { description: 'One model', content: { 'application/json': { schema: modelsSchema } } } },
+    responses: { 200: jsonResponse('One model', modelsSchema) },
   });
   serveRoute(app, models, requestRules, (c) => {
     const clip = service.clip;
@@ -62,7 +62,7 @@ export function operationRoutes(app: OpenAPIHono, { service, metrics }: Embedder
     path: '/healthz',
     security: [], // outside /v1: no token
     summary: 'Liveness',
-    responses: { 200: { description: 'The process serves', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+    responses: { 200: jsonResponse('The process serves', z.object({ status: z.literal('ok') })) },
   });
   serveRoute(app, health, requestRules, (c) => c.json({ status: 'ok' }));
 
@@ -72,7 +72,7 @@ export function operationRoutes(app: OpenAPIHono, { service, metrics }: Embedder
     security: [], // outside /v1: no token
     summary: 'Readiness: the model is loaded and warmed up',
     responses: {
-      200: { description: 'Ready', content: { 'application/json': { schema: readySchema } } },
+      200: jsonResponse('Ready', readySchema),
       503: failureResponse('Still warming up (not_ready)'),
     },
   });

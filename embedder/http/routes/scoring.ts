@@ -1,9 +1,8 @@
 // Text × image similarity and zero-shot classification with the model's own
 // temperature (logit scale).
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { failureResponse } from '../../../common/http/api-error.ts';
-import { serveRoute } from '../../../common/http/routes.ts';
+import { failureResponse, jsonPost, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
 import { dotScores } from '../../../native/index.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
@@ -47,12 +46,9 @@ export function scoringRoutes(app: OpenAPIHono, { service, limits }: EmbedderDep
     })
     .meta({ id: 'ClassifyRequest' });
 
-  const similarityRoute = createRoute({
-    method: 'post',
-    path: '/v1/similarity',
+  const similarityRoute = jsonPost('/v1/similarity', similarity, {
     summary: 'Cosine similarity of every text with every image',
-    request: { body: { required: true, content: { 'application/json': { schema: similarity } } } },
-    responses: { 200: { description: 'The scores', content: { 'application/json': { schema: similarityResponse } } }, ...failures },
+    responses: { 200: jsonResponse('The scores', similarityResponse), ...failures },
   });
   serveRoute(app, similarityRoute, requestRules, async (c, { json: body }) => {
     const images = await Promise.all(body.images.map((i) => resolveImageReference(i, limits)));
@@ -65,12 +61,9 @@ export function scoringRoutes(app: OpenAPIHono, { service, limits }: EmbedderDep
     } satisfies z.input<typeof similarityResponse>);
   });
 
-  const classifyRoute = createRoute({
-    method: 'post',
-    path: '/v1/classify',
+  const classifyRoute = jsonPost('/v1/classify', classify, {
     summary: "Zero-shot classification of an image among labels, with the model's own temperature",
-    request: { body: { required: true, content: { 'application/json': { schema: classify } } } },
-    responses: { 200: { description: 'The labels, most probable first', content: { 'application/json': { schema: classifyResponse } } }, ...failures },
+    responses: { 200: jsonResponse('The labels, most probable first', classifyResponse), ...failures },
   });
   serveRoute(app, classifyRoute, requestRules, async (c, { json: body }) => {
     if (!body.template.includes('{}')) throw new ApiError(400, 'invalid_request', 'template must contain {} where the label goes');
