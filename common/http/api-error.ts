@@ -30,13 +30,13 @@ export class ApiError<Code extends string | number = string | number> extends Er
 /** The `{ error: { code, message } }` body the worker and the embedder answer with. */
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
-/** Their answer to a request no route matches. */
-export const noRoute = (c: Context) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
-
 /** That body in their OpenAPI documents. */
 export const errorBodySchema = z
   .object({ error: z.object({ code: z.string().meta({ description: "One of the service's error codes (its errors.ts)." }), message: z.string() }) })
   .meta({ id: 'Error', description: 'Every failure has this shape.' });
+
+/** Their answer to a request no route matches. */
+export const noRoute = (c: Context) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
 
 /** One of Hono's own HTTPExceptions as an ApiError with `code`, keeping its status and message. */
 export const fromHttpException = <Code extends string | number>(error: HTTPException, code: Code): ApiError<Code> =>
