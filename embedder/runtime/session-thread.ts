@@ -31,7 +31,7 @@ type FromThread =
   | { kind: 'result'; id: number; outputs?: Record<string, WireTensor>; error?: string }
   | { kind: 'released' };
 
-const WORKER = new URL('./session-worker.cjs', import.meta.url);
+const THREAD_ENTRY = new URL('./session-thread-entry.cjs', import.meta.url);
 
 export class SessionThread implements ModelSession {
   readonly inputNames: readonly string[];
@@ -76,7 +76,7 @@ export class SessionThread implements ModelSession {
   static open(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<SessionThread> {
     return new Promise((resolve, reject) => {
       const transferList = typeof model === 'string' ? [] : [model.buffer as ArrayBuffer];
-      const worker = new Worker(WORKER, { workerData: { model, options }, transferList });
+      const worker = new Worker(THREAD_ENTRY, { workerData: { model, options }, transferList });
       const early = (error: Error) => reject(error);
       const exited = (code: number) => reject(new Error(`the ONNX Runtime session thread exited (code ${code}) before the model was open`));
       worker.once('error', early);
