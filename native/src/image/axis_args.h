@@ -1,18 +1,21 @@
 // Argument parsing shared by the resampling entry points: Pillow coefficient
-// tables from JavaScript, checked so that no kernel can read outside the image.
+// tables from JavaScript, checked (image_checks.h) so that no kernel can read
+// outside the image.
 #pragma once
 #include <napi.h>
 
 #include <memory>
 #include <string>
 
+#include "image_checks.h"
 #include "resample_rgb.h"
 
 namespace crossmodal {
 
 struct AxisArrays {
   Napi::Int32Array first, count, weights;
-  ResampleAxis axis;
+  AxisTables tables;
+  const ResampleAxis& axis() const { return tables.axis; }
 };
 
 inline Napi::Int32Array int32_array(const Napi::Value& v, const std::string& name) {
@@ -29,9 +32,8 @@ inline size_t index_arg(const Napi::Value& v, const std::string& name) {
   return static_cast<size_t>(d);
 }
 
-// Parses { first, count, weights, taps } and checks every output position in
-// [from, to) reads taps inside [0, in_size).
-inline std::unique_ptr<AxisArrays> axis_arg(const Napi::Value& v, const std::string& name, size_t in_size, size_t from, size_t to) {
+// Parses { first, count, weights, taps } (null or undefined: no axis), unchecked.
+inline std::unique_ptr<AxisArrays> axis_tables_arg(const Napi::Value& v, const std::string& name) {
   if (v.IsNull() || v.IsUndefined()) return nullptr;
   if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), name + " must be an object or null");
   auto o = v.As<Napi::Object>();
@@ -40,14 +42,16 @@ inline std::unique_ptr<AxisArrays> axis_arg(const Napi::Value& v, const std::str
                                                    int32_array(o.Get("weights"), name + ".weights"),
                                                    {}});
   const size_t taps = index_arg(o.Get("taps"), name + ".taps");
-  if (a->first.ElementLength() < to || a->count.ElementLength() < to || a->weights.ElementLength() < to * taps)
-    throw Napi::RangeError::New(v.Env(), name + " tables are shorter than the output");
-  for (size_t i = from; i < to; ++i) {
-    const int32_t f = a->first[i], c = a->count[i];
-    if (f < 0 || c < 0 || static_cast<size_t>(c) > taps || static_cast<size_t>(f) + static_cast<size_t>(c) > in_size)
-      throw Napi::RangeError::New(v.Env(), name + " reads outside the source image");
-  }
-  a->axis = {a->first.Data(), a->count.Data(), a->weights.Data(), taps};
+  a->tables = {{a->first.Data(), a->count.Data(), a->weights.Data(), taps},
+               a->first.ElementLength(), a->count.ElementLength(), a->weights.ElementLength()};
+  return a;
+}
+
+// axis_tables_arg, then checks that every output position in [from, to) reads taps inside [0, in_size).
+inline std::unique_ptr<AxisArrays> axis_arg(const Napi::Value& v, const std::string& name, size_t in_size, size_t from, size_t to) {
+  auto a = axis_tables_arg(v, name);
+  if (a)
+    if (const char* why = check_axis(a->tables, in_size, from, to)) throw Napi::RangeError::New(v.Env(), name + " " + why);
   return a;
 }
 

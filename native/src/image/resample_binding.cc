@@ -1,6 +1,6 @@
 // Node-API entry points of the RGB resampler: resampleRgb and its async
-// twin. Every index the kernels will use is checked here first, so bad
-// tables from JavaScript raise a RangeError instead of reading out of bounds.
+// twin. Every index the kernels will use is checked first (image_checks.h), so
+// bad tables from JavaScript raise a RangeError instead of reading out of bounds.
 #include <napi.h>
 
 #include <memory>
@@ -24,8 +24,8 @@ struct ResampleJob {
   int orientation;  // 1, or 5-8: resize the image this EXIF orientation makes of src
 
   void run() {
-    const ResampleAxis* h = horizontal ? &horizontal->axis : nullptr;
-    const ResampleAxis* v = vertical ? &vertical->axis : nullptr;
+    const ResampleAxis* h = horizontal ? &horizontal->axis() : nullptr;
+    const ResampleAxis* v = vertical ? &vertical->axis() : nullptr;
     if (orientation == 1)
       resample_rgb(src.Data(), width, h, v, region, threads, out.Data());
     else
@@ -41,23 +41,17 @@ ResampleJob parse(const Napi::CallbackInfo& info) {
   ResampleJob job{info[0].As<Napi::Uint8Array>(), index_arg(info[1], "width"), index_arg(info[2], "height"), nullptr, nullptr,
                   {index_arg(info[5], "left"), index_arg(info[6], "top"), index_arg(info[7], "regionWidth"), index_arg(info[8], "regionHeight")},
                   static_cast<unsigned>(std::max<size_t>(1, index_arg(info[9], "threads"))), Napi::Uint8Array(), 1};
-  if (job.src.ElementLength() != job.width * job.height * 3)
-    throw Napi::RangeError::New(env, "src length must be width * height * 3");
-  if (!info[10].IsUndefined()) {
-    const size_t o = index_arg(info[10], "orientation");
-    if (o != 1 && (o < 5 || o > 8)) throw Napi::RangeError::New(env, "orientation must be 1 or 5-8");
-    job.orientation = static_cast<int>(o);
-  }
-  // The axes and the region are in upright coordinates; orientations 5-8 swap the sides.
-  const size_t upright_width = job.orientation == 1 ? job.width : job.height;
-  const size_t upright_height = job.orientation == 1 ? job.height : job.width;
-  const RgbRegion& r = job.region;
-  job.horizontal = axis_arg(info[3], "horizontal", upright_width, r.left, r.left + r.width);
-  // With a vertical axis, its tables bound the rows; without, the region must lie in the source.
-  job.vertical = axis_arg(info[4], "vertical", upright_height, r.top, r.top + r.height);
-  if (!job.horizontal && r.left + r.width > upright_width) throw Napi::RangeError::New(env, "region lies outside the image");
-  if (!job.vertical && r.top + r.height > upright_height) throw Napi::RangeError::New(env, "region lies outside the image");
-  job.out = Napi::Uint8Array::New(env, r.width * r.height * 3);
+  if (!info[10].IsUndefined()) job.orientation = static_cast<int>(std::min<size_t>(index_arg(info[10], "orientation"), 9));
+  job.horizontal = axis_tables_arg(info[3], "horizontal");
+  job.vertical = axis_tables_arg(info[4], "vertical");
+  const ResampleArgs args{job.src.ElementLength(), job.width, job.height, job.orientation,
+                          job.horizontal ? &job.horizontal->tables : nullptr, job.vertical ? &job.vertical->tables : nullptr,
+                          job.region};
+  size_t out_bytes = 0;
+  const char* axis_name = nullptr;
+  if (const char* why = check_resample(args, out_bytes, axis_name))
+    throw Napi::RangeError::New(env, axis_name ? std::string(axis_name) + " " + why : std::string(why));
+  job.out = Napi::Uint8Array::New(env, out_bytes);
   return job;
 }
 

@@ -102,8 +102,8 @@ class JpegDecodeResizedTask : public PromiseTask {
       if (a)
         for (Napi::Value v : {Napi::Value(a->first), Napi::Value(a->count), Napi::Value(a->weights)})
           refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-    plan_.horizontal = horizontal_ ? &horizontal_->axis : nullptr;
-    plan_.vertical = vertical_ ? &vertical_->axis : nullptr;
+    plan_.horizontal = horizontal_ ? &horizontal_->axis() : nullptr;
+    plan_.vertical = vertical_ ? &vertical_->axis() : nullptr;
   }
 
   void Execute() override {
