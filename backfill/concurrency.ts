@@ -21,15 +21,26 @@ export class Semaphore {
   }
 }
 
-/** A promise settled from outside, once. */
+/** Something that happens once; listeners can come and go before it does. */
 export class Signal {
-  private resolveFn!: () => void;
-  readonly promise = new Promise<void>((resolve) => (this.resolveFn = resolve));
+  private readonly listeners = new Set<() => void>();
   fired = false;
 
   fire(): void {
+    if (this.fired) return;
     this.fired = true;
-    this.resolveFn();
+    for (const listener of this.listeners) listener();
+    this.listeners.clear();
+  }
+
+  /** Calls `listener` when the signal fires (at once if it has); returns the function that unsubscribes. */
+  subscribe(listener: () => void): () => void {
+    if (this.fired) {
+      listener();
+      return () => {};
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 
@@ -39,14 +50,18 @@ export class Signal {
  */
 export async function* until<T>(source: AsyncIterable<T>, stop: Signal): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
-  const stopped = stop.promise.then(() => 'stopped' as const);
   let pending = false;
   try {
     while (!stop.fired) {
       const next = iterator.next();
       pending = true;
       next.then(() => (pending = false), () => (pending = false));
+      // A promise per read, dropped after it: racing one long-lived promise would pile a reaction
+      // (holding each entry) onto it for every read of the run.
+      let unsubscribe = () => {};
+      const stopped = new Promise<'stopped'>((resolve) => (unsubscribe = stop.subscribe(() => resolve('stopped'))));
       const first = await Promise.race([next, stopped]);
+      unsubscribe();
       if (first === 'stopped' || first.done) return;
       yield first.value;
     }

@@ -23,7 +23,10 @@ Target
                          CLOUDFLARE_API_TOKEN); the same code as local, another base URL
   --target worker        the search worker's admin API (POST /v1/items, ADMIN_TOKEN), so that
                          its cache stops serving results computed before the writes
-  --target queue         not available yet
+  --target queue         the worker's backfill queue (POST /v1/backfill, ADMIN_TOKEN): the image
+                         URLs of a manifest or URL list go to a Cloudflare Queue, and the worker's
+                         queue consumers fetch, embed and upsert them (no embedder here; each URL
+                         is still read once here, to check it and make its id and metadata)
   --index <name>         the Vectorize index (default crossmodal, or the one --index-url names)
   --index-url <url>      the local index: http://host:port[/client/v4], or a full index URL
                          .../client/v4/accounts/<account>/vectorize/v2/indexes/<name>
@@ -77,7 +80,7 @@ Environment
   CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN
                                     --target cloudflare; CLOUDFLARE_BASE_URL (or
                                     CLOUDFLARE_API_BASE_URL) replaces the API's address
-  WORKER_URL, ADMIN_TOKEN           --target worker
+  WORKER_URL, ADMIN_TOKEN           --target worker and --target queue
   BACKFILL_LOG_INTERVAL_MS          how often a progress line is logged when stderr is not a
                                     terminal (default 5000)
 

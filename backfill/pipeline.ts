@@ -102,11 +102,16 @@ export class Pipeline {
   }
 
   async run(source: AsyncIterable<SourceEntry>): Promise<void> {
-    for await (const entry of until(source, this.stopSignal)) {
-      this.counters.seen++;
-      await this.prepareSlots.acquire();
-      this.track(this.prepareOne(entry).finally(() => this.prepareSlots.release()));
-      if (this.stopSignal.fired) break;
+    try {
+      for await (const entry of until(source, this.stopSignal)) {
+        this.counters.seen++;
+        await this.prepareSlots.acquire();
+        this.track(this.prepareOne(entry).finally(() => this.prepareSlots.release()));
+        if (this.stopSignal.fired) break;
+      }
+    } catch (error) {
+      // The source failed (stdin closed with an error, a file vanished): what is in flight still lands.
+      this.stop('fatal', error as Error);
     }
     await this.settle();
     // Whatever did not fill a batch goes now, unless the run was stopped.

@@ -12,16 +12,29 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.we
 /** A file named like an image must be one; any other file is looked at by content and passed over if it is none. */
 export const nonImagePolicy = (name: string): NonImagePolicy => (IMAGE_EXTENSIONS.has(extname(name).toLowerCase()) ? 'error' : 'ignore');
 
+export interface WalkedFile {
+  path: string;
+  relative: string;
+  /** Set for a directory that could not be read: it is reported, and the walk goes on. */
+  unreadable?: string;
+}
+
 /** Every file below `root`, as absolute and '/'-separated relative paths. */
-export async function* walkFiles(root: string): AsyncGenerator<{ path: string; relative: string }> {
+export async function* walkFiles(root: string): AsyncGenerator<WalkedFile> {
   const visited = new Set<string>();
-  async function* walk(dir: string, relative: string): AsyncGenerator<{ path: string; relative: string }> {
-    const info = await stat(dir);
-    const identity = `${info.dev}:${info.ino}`;
-    if (visited.has(identity)) return;
-    visited.add(identity);
-    const handle = await opendir(dir);
-    for await (const dirent of handle as AsyncIterable<Dirent>) {
+  async function* walk(dir: string, relative: string): AsyncGenerator<WalkedFile> {
+    let handle: AsyncIterable<Dirent>;
+    try {
+      const info = await stat(dir);
+      const identity = `${info.dev}:${info.ino}`;
+      if (visited.has(identity)) return;
+      visited.add(identity);
+      handle = await opendir(dir);
+    } catch (error) {
+      yield { path: dir, relative: relative || '.', unreadable: `cannot read the directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+      return;
+    }
+    for await (const dirent of handle) {
       const path = join(dir, dirent.name);
       const rel = relative ? `${relative}/${dirent.name}` : dirent.name;
       if (dirent.isDirectory()) yield* walk(path, rel);
@@ -43,8 +56,8 @@ export function directorySource(root: string): Source {
   return {
     description: absolute,
     async *entries(): AsyncGenerator<SourceEntry> {
-      for await (const { path, relative } of walkFiles(absolute))
-        yield { kind: 'file', path, source: relative, nonImage: nonImagePolicy(relative) };
+      for await (const { path, relative, unreadable } of walkFiles(absolute))
+        yield unreadable ? { kind: 'invalid', source: relative, reason: unreadable } : { kind: 'file', path, source: relative, nonImage: nonImagePolicy(relative) };
     },
     async count() {
       let n = 0;

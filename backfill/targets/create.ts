@@ -1,7 +1,9 @@
 // --target and its settings → a Target.
+import { resolve } from 'node:path';
 import { UsageError } from '../failures.ts';
 import type { Options } from '../options.ts';
 import type { Target } from './target.ts';
+import { queueTarget } from './queue.ts';
 import { vectorizeTarget } from './vectorize.ts';
 import { workerTarget } from './worker.ts';
 
@@ -28,8 +30,6 @@ export function createTarget(options: Options): Target {
     case 'worker':
       return workerTarget({ url: options.workerUrl, adminToken: options.adminToken });
     case 'queue':
-      throw new UsageError(
-        '--target queue is not available yet (the worker\'s queue consumer is still being built); use --target local, cloudflare or worker',
-      );
+      return queueTarget({ url: options.workerUrl, adminToken: options.adminToken, source: options.source === '-' ? '-' : resolve(options.cwd, options.source) });
   }
 }

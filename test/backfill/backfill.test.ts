@@ -166,6 +166,8 @@ describe('stopping and resuming', () => {
     const second = await backfill(args);
     expect(second.code, second.stderr).toBe(0);
     expect(summaryOf(second.stdout)).toEqual({ indexed: COUNT - recorded, skipped: recorded, failed: 3, ignored: 1 });
+    // Not a terminal: a plain progress line every BACKFILL_LOG_INTERVAL_MS, against the total a second walk counted.
+    expect(second.stderr).toMatch(/^progress: \d+\/204 \(\d+%\) \| indexed \d+, skipped \d+, failed \d+, ignored \d+ \| [\d.]+ items\/s(, ETA \S+( \S+)?)? \| rss \d+ MiB$/m);
     const stored = await indexContents(client, 'killed');
     expect(new Set(stored.keys())).toEqual(ids());
     const entries = checkpointEntries(files('killed').checkpoint);
