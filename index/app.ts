@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { apiErrorHandler } from '../common/http/api-error.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../common/http/request-id.ts';
 import { ApiError, CODES, type ErrorCode } from './errors.ts';
 import { bearerToken } from './http/auth.ts';
 import { limitBody } from './http/body.ts';
@@ -11,6 +12,7 @@ import { indexRoutes } from './http/index-routes.ts';
 import { metadataRoutes } from './http/metadata-routes.ts';
 import { vectorRoutes } from './http/vector-routes.ts';
 import { LIMITS } from './limits.ts';
+import { createMetrics } from './metrics.ts';
 import type { Catalog } from './storage/catalog.ts';
 import { WalClosedError } from './storage/wal.ts';
 
@@ -26,17 +28,28 @@ export interface AppOptions {
 
 export function createApp({ catalog, logger, token }: AppOptions): Hono {
   const app = new Hono();
+  const metrics = createMetrics(catalog);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
-    logger.debug(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - started).toFixed(2) },
-      'request',
-    );
+    const { status } = c.res;
+    const seconds = (performance.now() - started) / 1000;
+    // '/*' or '*' when no route answered: no such route, or refused by auth or the body limit.
+    const route = c.req.routePath;
+    metrics.requests.inc({ route, status: String(status) });
+    metrics.latency.observe({ route }, seconds);
+    const searched = /search;dur=([\d.]+)/.exec(c.res.headers.get('server-timing') ?? '');
+    if (searched) metrics.search.observe(Number(searched[1]) / 1000);
+    // The worker's id for the search this call serves.
+    const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
+    logger[status >= 500 ? 'warn' : 'debug']({ requestId, method: c.req.method, path: c.req.path, status, ms: +(seconds * 1000).toFixed(2) }, 'request');
   });
   if (token) app.use('*', bearerToken(token));
   app.use('*', limitBody(LIMITS.maxUploadBytes));
+
+  // Prometheus metrics, behind INDEX_TOKEN like every route when it is set.
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
 
   const indexes = new Hono();
   indexRoutes(indexes, catalog);

@@ -42,6 +42,8 @@ export class DurableIndex {
   private snapshotting: Promise<void> | null = null;
   private closed = false;
   lastSnapshotAt = Date.now();
+  /** How long the last snapshot took (null before the first); for /metrics. */
+  lastSnapshotMs: number | null = null;
 
   private constructor(
     readonly dir: string,
@@ -141,6 +143,7 @@ export class DurableIndex {
     await writeSnapshot(this.dir, next, this.config.dimensions, state, matrix, hasGraph);
     await removeGenerationsBelow(this.dir, await readdir(this.dir), next);
     this.lastSnapshotAt = Date.now();
+    this.lastSnapshotMs = performance.now() - started;
     this.logger.info(
       { index: this.config.name, generation: next, vectors: state.records.length, ms: Math.round(performance.now() - started) },
       'snapshot written',
