@@ -1,6 +1,6 @@
 // The worker's bindings and settings. Vars arrive as strings (or numbers from
 // wrangler.toml); each is parsed once per isolate with a bound.
-import type { Fetcher, KVNamespace, RateLimit, Vectorize } from '@cloudflare/workers-types/index.ts';
+import type { Fetcher, KVNamespace, Queue, RateLimit, Vectorize } from '@cloudflare/workers-types/index.ts';
 import { z } from 'zod';
 
 export interface Env {
@@ -12,6 +12,10 @@ export interface Env {
   RATE_LIMITER?: RateLimit;
   /** Service binding to the embedder; takes precedence over EMBEDDER_URLS. */
   EMBEDDER?: Fetcher;
+  /** The backfill queue: POST /v1/backfill sends to it, this worker consumes it. Without it that route answers 500 misconfigured. */
+  BACKFILL_QUEUE?: Queue;
+  /** Producer binding to the backfill queue's dead-letter queue: permanently bad items go there with the reason. */
+  BACKFILL_DLQ?: Queue;
   [name: string]: unknown;
 }
 
@@ -59,6 +63,13 @@ const schema = z.object({
   IMAGE_URL_TIMEOUT_MS: int(5000, 100, 60_000),
   /** Local development only: let image URLs be http:// and point at private addresses. */
   ALLOW_PRIVATE_IMAGE_URLS: flag,
+  /** Descriptors per POST /v1/backfill (sent to the queue 100 at a time). */
+  MAX_ENQUEUE_ITEMS: int(1000, 1, 10_000),
+  /** Images per embedder request from the queue consumer (fetched while the previous request runs). */
+  QUEUE_EMBED_BATCH: int(16, 1, 100),
+  /** A message that failed for a passing reason is retried after base × 2^(attempts − 1) seconds (with jitter), at most the max. */
+  QUEUE_RETRY_BASE_SECONDS: int(5, 0, 3600),
+  QUEUE_RETRY_MAX_SECONDS: int(300, 0, 86_400),
 });
 
 export type Config = z.output<typeof schema>;

@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'embedder_rejected',
   'index_unavailable',
   'index_error',
+  'queue_unavailable',
   // the worker's settings
   'misconfigured',
 ] as const;

@@ -200,6 +200,32 @@ export function itemSchemas(config: Config) {
   return { upsert, remove, get, params };
 }
 
+// ---- backfill through the queue (admin) ----------------------------------------------
+
+/** Longer URLs are refused: a message stays far under Queues' 128 KB with 10 KiB of metadata. */
+export const MAX_IMAGE_URL_CHARS = 4096;
+
+/** One item to backfill, as POST /v1/backfill takes it and as it travels in the queue: where the image is, never its bytes. */
+export const backfillItemSchema = z
+  .strictObject({
+    id: idSchema,
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(MAX_IMAGE_URL_CHARS)
+      .meta({ description: 'The image, fetched by the worker: https and a public host (http and private hosts only with ALLOW_PRIVATE_IMAGE_URLS).' }),
+    namespace: namespaceSchema.optional(),
+    metadata: metadataSchema.optional(),
+  })
+  .meta({ id: 'BackfillItem' });
+export type BackfillItem = z.output<typeof backfillItemSchema>;
+
+export function backfillSchemas(config: Config) {
+  const enqueue = z
+    .strictObject({ items: z.array(backfillItemSchema).min(1).max(config.MAX_ENQUEUE_ITEMS) })
+    .meta({ id: 'BackfillRequest', description: 'Images to embed and upsert in the background, by URL; an id given twice ends as its last descriptor.' });
+  return { enqueue };
+}
+
 export type SearchSchemas = ReturnType<typeof searchSchemas>;
 export type ItemSchemas = ReturnType<typeof itemSchemas>;
 
@@ -222,6 +248,10 @@ export const searchResponseSchema = z
 export const itemSchema = z
   .object({ id: z.string(), namespace: z.string().optional(), metadata: jsonObject, values: z.array(z.number()).optional() })
   .meta({ id: 'Item' });
+
+export const queuedSchema = z
+  .object({ queued: z.number().int().meta({ description: 'Descriptors now in the backfill queue.' }) })
+  .meta({ id: 'Queued' });
 
 export const mutationSchema = z
   .object({ mutationId: z.string(), count: z.number().int(), ids: z.array(z.string()).optional() })

@@ -15,6 +15,13 @@ export interface ImageLimits {
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const MAX_REDIRECTS = 3;
 
+/** The image URL answered an error status: a 404 will not get better, a 503 may (the backfill queue retries only those). */
+export class ImageUrlStatusError extends ApiError {
+  constructor(readonly upstreamStatus: number) {
+    super(502, 'image_fetch_failed', `the image URL answered HTTP ${upstreamStatus}`);
+  }
+}
+
 const tooLarge = (maxBytes: number) => new ApiError(413, 'image_too_large', `image exceeds ${maxBytes} bytes (MAX_IMAGE_BYTES)`);
 
 export async function resolveImage(reference: string, limits: ImageLimits): Promise<Uint8Array> {
@@ -63,7 +70,7 @@ async function fetchImage(reference: string, limits: ImageLimits): Promise<Uint8
   });
   if (!response.ok) {
     await response.body?.cancel();
-    throw new ApiError(502, 'image_fetch_failed', `the image URL answered HTTP ${response.status}`);
+    throw new ImageUrlStatusError(response.status);
   }
   if (Number(response.headers.get('content-length') ?? NaN) > limits.maxBytes) {
     await response.body?.cancel();
@@ -85,7 +92,7 @@ async function send(url: URL, headers: RequestHeaders, timeoutMs: number): Promi
 }
 
 /** `reference` (resolved against `base`, for a redirect) if the worker may fetch it. */
-function parseImageUrl(reference: string, limits: ImageLimits, base?: URL): URL {
+export function parseImageUrl(reference: string, limits: Pick<ImageLimits, 'allowPrivate'>, base?: URL): URL {
   let url: URL;
   try {
     url = new URL(reference, base);

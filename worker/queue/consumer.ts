@@ -1,0 +1,209 @@
+// The backfill queue's consumer (the worker's `queue` handler). For each
+// batch of descriptors: fetch the images (the SSRF-guarded fetch search uses
+// for image URLs), embed them in batches through the embedder client (every
+// upstream, failover, circuit breakers), upsert the vectors by id (the
+// VECTORIZE binding or the REST adapter, as the admin items route), bump the
+// index version so cached results stop being served, and settle each message
+// on its own:
+//
+// - indexed: ack. Upserts by the item's id make a redelivery harmless.
+// - the item itself is bad (the URL answers 404, the embedder refuses the
+//   bytes, the descriptor is malformed): sent to BACKFILL_DLQ with the
+//   reason, then acked; it is never retried.
+// - anything else (the embedder, the index or the image host unavailable):
+//   retried with exponential backoff; after the consumer's max_retries Queues
+//   moves it to the same dead-letter queue itself.
+import type { Message, MessageBatch, VectorizeVector } from '@cloudflare/workers-types/index.ts';
+import type { Env } from '../config.ts';
+import { resolveImage } from '../embedding/image-input.ts';
+import { backfillItemSchema, type BackfillItem } from '../schemas.ts';
+import { servicesFor, type Services } from '../services.ts';
+import { isContentRefusal, outcomeOf, retryDelaySeconds, type Failure, type Outcome } from './outcome.ts';
+import { sendAll } from './send.ts';
+
+/** A message in the dead-letter queue sent by this consumer (those Queues moves there after max_retries are the descriptor alone). */
+export interface DeadLetter {
+  /** The message body as it came: a BackfillItem, unless it was malformed. */
+  item: unknown;
+  error: Failure;
+  attempts: number;
+  /** ISO 8601. */
+  failedAt: string;
+}
+
+interface Job {
+  message: Message;
+  item: BackfillItem;
+}
+
+type Fetched = { job: Job; bytes: Uint8Array } | { job: Job; error: unknown };
+
+export async function consumeBackfill(batch: MessageBatch, env: Env): Promise<void> {
+  // Invalid settings throw here, and Queues retries the whole batch.
+  const services = servicesFor(env);
+  const outcomes = new Map<Message, Outcome>();
+  const jobs = latestPerId(batch.messages, outcomes);
+  const embedded = await embedAll(jobs, services, outcomes);
+  if (embedded.length) await upsert(embedded, services, outcomes);
+  await settle(batch, outcomes, env, services);
+}
+
+/** Valid descriptors, the last one of each id (an earlier one is superseded); malformed ones are dead. */
+function latestPerId(messages: readonly Message[], outcomes: Map<Message, Outcome>): Job[] {
+  const latest = new Map<string, Job>();
+  for (const message of messages) {
+    const parsed = backfillItemSchema.safeParse(message.body);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      outcomes.set(message, { kind: 'dead', code: 'invalid_parameter', message: `not a backfill descriptor: ${problems}` });
+      continue;
+    }
+    const earlier = latest.get(parsed.data.id);
+    if (earlier) outcomes.set(earlier.message, { kind: 'superseded' });
+    latest.set(parsed.data.id, { message, item: parsed.data });
+  }
+  return [...latest.values()];
+}
+
+/**
+ * Embeddings for the jobs, QUEUE_EMBED_BATCH images per embedder request, the next group's images
+ * fetched while one is embedded. When the embedder is unavailable the rest of the batch waits for
+ * a retry instead of trying it again and again.
+ */
+async function embedAll(jobs: Job[], services: Services, outcomes: Map<Message, Outcome>): Promise<{ job: Job; values: Float32Array }[]> {
+  const size = services.config.QUEUE_EMBED_BATCH;
+  const groups = Array.from({ length: Math.ceil(jobs.length / size) }, (_, i) => jobs.slice(i * size, (i + 1) * size));
+  const fetchGroup = (group: Job[]) =>
+    Promise.all(
+      group.map(async (job): Promise<Fetched> => {
+        try {
+          return { job, bytes: await resolveImage(job.item.url, services.imageLimits) };
+        } catch (error) {
+          return { job, error };
+        }
+      }),
+    );
+  const embedded: { job: Job; values: Float32Array }[] = [];
+  let next = groups[0] ? fetchGroup(groups[0]) : undefined;
+  for (let g = 0; next; g++) {
+    const fetched = await next;
+    next = groups[g + 1] ? fetchGroup(groups[g + 1]!) : undefined;
+    const images: { job: Job; bytes: Uint8Array }[] = [];
+    for (const result of fetched) {
+      if ('bytes' in result) images.push(result);
+      else outcomes.set(result.job.message, outcomeOf(result.error));
+    }
+    try {
+      embedded.push(...(await embedIsolating(images, services, outcomes)));
+    } catch (error) {
+      const failure = outcomeOf(error);
+      for (const job of groups.slice(g).flat()) if (!outcomes.has(job.message)) outcomes.set(job.message, failure);
+      await next; // nothing left in flight once the handler returns
+      break;
+    }
+  }
+  return embedded;
+}
+
+/**
+ * One embedder request for the images; when the embedder refuses the request for what it holds
+ * (a 4xx: an undecodable image, one too large), halves until each refused image is alone and dead.
+ * Other failures (the embedder unavailable) are thrown.
+ */
+async function embedIsolating(
+  images: { job: Job; bytes: Uint8Array }[],
+  services: Services,
+  outcomes: Map<Message, Outcome>,
+): Promise<{ job: Job; values: Float32Array }[]> {
+  if (images.length === 0) return [];
+  try {
+    const rows = await services.client.embedImages(images.map((i) => i.bytes));
+    return images.map(({ job }, i) => ({ job, values: rows[i]! }));
+  } catch (error) {
+    if (!isContentRefusal(error)) throw error;
+    if (images.length === 1) {
+      outcomes.set(images[0]!.job.message, { kind: 'dead', code: String(error.code), message: `the embedder refused the image: ${error.message}` });
+      return [];
+    }
+    const half = Math.ceil(images.length / 2);
+    const first = await embedIsolating(images.slice(0, half), services, outcomes);
+    return [...first, ...(await embedIsolating(images.slice(half), services, outcomes))];
+  }
+}
+
+/** One upsert for the whole batch; then a new index version, as after the admin items route's writes. */
+async function upsert(embedded: { job: Job; values: Float32Array }[], services: Services, outcomes: Map<Message, Outcome>): Promise<void> {
+  const vectors: VectorizeVector[] = embedded.map(({ job: { item }, values }) => ({
+    id: item.id,
+    values: Array.from(values),
+    ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
+    ...(item.metadata !== undefined ? { metadata: item.metadata } : {}),
+  }));
+  try {
+    await services.index.upsert(vectors);
+  } catch (error) {
+    // Whatever the index says (unreachable, or dimensions that do not match the embedder's), the items are not at fault.
+    const message = error instanceof Error ? error.message : String(error);
+    for (const { job } of embedded) outcomes.set(job.message, { kind: 'retry', code: 'index_unavailable', message });
+    return;
+  }
+  for (const { job } of embedded) outcomes.set(job.message, { kind: 'indexed' });
+  try {
+    await services.version.bump();
+  } catch (error) {
+    console.error('index version bump failed; cached results expire with their TTL', error);
+  }
+}
+
+/** Acks, dead letters and retries, message by message. */
+async function settle(batch: MessageBatch, outcomes: Map<Message, Outcome>, env: Env, services: Services): Promise<void> {
+  const backoff = { baseSeconds: services.config.QUEUE_RETRY_BASE_SECONDS, maxSeconds: services.config.QUEUE_RETRY_MAX_SECONDS };
+  const retry = (message: Message, outcome: { retryAfterSeconds?: number }) =>
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts, backoff, outcome.retryAfterSeconds) });
+
+  const dead = batch.messages.flatMap((message) => {
+    const outcome = outcomes.get(message);
+    return outcome?.kind === 'dead' ? [{ message, error: { code: outcome.code, message: outcome.message } }] : [];
+  });
+  let deadLettered = false;
+  if (dead.length && env.BACKFILL_DLQ) {
+    const at = new Date().toISOString();
+    try {
+      await sendAll(env.BACKFILL_DLQ, dead.map(({ message, error }): DeadLetter => ({ item: message.body, error, attempts: message.attempts, failedAt: at })));
+      deadLettered = true;
+    } catch (error) {
+      console.error('backfill: the dead-letter queue refused messages; they are retried', error);
+    }
+  } else if (dead.length) {
+    console.error('backfill: no BACKFILL_DLQ binding; permanently bad items are retried until Queues moves them to the dead-letter queue');
+  }
+
+  const counts = { indexed: 0, retried: 0, deadLettered: 0 };
+  const failures: string[] = [];
+  for (const message of batch.messages) {
+    const outcome = outcomes.get(message) ?? { kind: 'retry', code: 'internal_error', message: 'not processed' };
+    switch (outcome.kind) {
+      case 'indexed':
+      case 'superseded':
+        counts.indexed++;
+        message.ack();
+        break;
+      case 'dead':
+        failures.push(`${outcome.code}: ${outcome.message}`);
+        if (deadLettered) {
+          counts.deadLettered++;
+          message.ack();
+        } else {
+          counts.retried++;
+          retry(message, {});
+        }
+        break;
+      case 'retry':
+        failures.push(`${outcome.code}: ${outcome.message}`);
+        counts.retried++;
+        retry(message, outcome);
+    }
+  }
+  if (failures.length)
+    console.warn(JSON.stringify({ msg: 'backfill batch', queue: batch.queue, messages: batch.messages.length, ...counts, firstFailure: failures[0] }));
+}
