@@ -17,7 +17,11 @@ let stopRequests = 0;
 let stop: (() => void) | undefined;
 const onSignal = (signal: NodeJS.Signals) => {
   stopRequests++;
-  if (stopRequests > 1 || !stop) {
+  if (!stop) {
+    process.stderr.write(`\ncrossmodal-backfill: ${signal} before any work started: exiting\n`);
+    process.exit(EXIT.interrupted);
+  }
+  if (stopRequests > 1) {
     // Everything acknowledged is already in the checkpoint: exiting now loses nothing.
     process.stderr.write(`\ncrossmodal-backfill: ${signal} again: exiting now; run the same command to resume\n`);
     process.exit(EXIT.interrupted);

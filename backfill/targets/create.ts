@@ -28,6 +28,7 @@ export function createTarget(options: Options): Target {
       return vectorizeTarget({ baseURL, accountId, apiToken, index: options.index, label: 'Vectorize index', minIntervalMs: CLOUDFLARE_WRITE_INTERVAL_MS });
     }
     case 'worker':
+      if (!options.adminToken) throw new UsageError("--target worker needs ADMIN_TOKEN (the worker's admin token) in the environment");
       return workerTarget({ url: options.workerUrl, adminToken: options.adminToken });
     case 'queue':
       return queueTarget({ url: options.workerUrl, adminToken: options.adminToken, source: options.source === '-' ? '-' : resolve(options.cwd, options.source) });

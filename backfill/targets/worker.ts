@@ -9,7 +9,7 @@ import type { Target, TargetPlan } from './target.ts';
 
 export interface WorkerTargetOptions {
   url: string;
-  adminToken: string | undefined;
+  adminToken: string;
 }
 
 /** The worker's defaults (worker/config.ts): MAX_BATCH_ITEMS 100, MAX_ADMIN_BODY_BYTES 32 MiB. A smaller setting answers 413/400, and batches are split. */
@@ -37,7 +37,6 @@ export function workerTarget(options: WorkerTargetOptions): Target {
     async prepare(plan: TargetPlan) {
       if (plan.createIndex || plan.metadataIndexes.length)
         throw new FatalError("the worker's API cannot create indexes or metadata indexes; create them with --target local or cloudflare (or wrangler), then write through the worker");
-      if (!options.adminToken) throw new FatalError('--target worker needs ADMIN_TOKEN (the worker\'s admin token) in the environment');
       const response = await request('GET /healthz', '/healthz');
       const health = healthSchema.safeParse(await response.json().catch(() => undefined));
       if (!health.success) throw new FatalError(`${base}/healthz did not answer like the search worker (HTTP ${response.status})`);

@@ -1,5 +1,6 @@
 // Runs the worker locally in workerd (Miniflare), with a simulated KV
-// namespace, Cache API and rate limiter, against the local embedder and the
+// namespace, Cache API, rate limiter and backfill queue (producer and
+// consumer, with its dead-letter queue), against the local embedder and the
 // local Vectorize-compatible index. For `npm start`, tests and benchmarks:
 //
 //   const worker = await startLocalWorker({ embedderUrls: [embedder.url], vectorizeUrl });
@@ -11,12 +12,26 @@
 // {"msg":"worker ready","url":...} once it serves.
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Miniflare, type MiniflareOptions } from 'miniflare';
+import { Miniflare, type MiniflareOptions, type WorkerOptions } from 'miniflare';
 import { bundleWorker } from './bundle.ts';
 
 /** wrangler.toml's compatibility date; the Miniflare in package.json supports it. */
 export const COMPATIBILITY_DATE = '2026-07-30';
 export const DEFAULT_INDEX_URL = 'http://127.0.0.1:8791/client/v4/accounts/local/vectorize/v2/indexes/crossmodal';
+
+/** wrangler.toml's queues: the backfill queue and its dead-letter queue. */
+export const BACKFILL_QUEUE = 'crossmodal-backfill';
+export const BACKFILL_DLQ = 'crossmodal-backfill-dlq';
+
+/** The backfill queue's consumer (Miniflare's names; seconds), as wrangler.toml's [env.local] sets it. Miniflare runs one batch at a time. */
+export interface QueueConsumerSettings {
+  maxBatchSize: number;
+  maxBatchTimeout: number;
+  maxRetries: number;
+  /** Delay of a retry the consumer does not time itself (a batch that threw). */
+  retryDelay: number;
+}
+export const LOCAL_QUEUE_CONSUMER: QueueConsumerSettings = { maxBatchSize: 16, maxBatchTimeout: 1, maxRetries: 10, retryDelay: 5 };
 
 export interface LocalWorkerOptions {
   /** Default 8787; 0 picks a free port. */
@@ -36,8 +51,12 @@ export interface LocalWorkerOptions {
   persistDir?: string;
   /** A bundle to run instead of building worker/index.ts. */
   scriptPath?: string;
-  /** Extra Miniflare options (service bindings, outboundService, ...). */
+  /** Extra Miniflare options for the worker (service bindings, outboundService, ...). */
   miniflare?: Partial<MiniflareOptions>;
+  /** The backfill queue's consumer settings, over LOCAL_QUEUE_CONSUMER. */
+  queueConsumer?: Partial<QueueConsumerSettings>;
+  /** More workers in the same instance, and so on the same queues (a dead-letter queue consumer, ...). */
+  extraWorkers?: WorkerOptions[];
 }
 
 export interface LocalWorker {
@@ -57,20 +76,28 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     ...options.vars,
   };
   const rateLimit = options.rateLimit ?? { limit: 600, period: 60 };
-  const mf = new Miniflare({
+  const shared = {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 8787,
+    ...(options.persistDir ? { kvPersist: `${options.persistDir}/kv`, cachePersist: `${options.persistDir}/cache` } : {}),
+  };
+  const worker = {
+    name: 'crossmodal-search',
     modules: true,
     scriptPath,
     // Module names are paths relative to this root; the bundle lives in a temporary directory.
     modulesRoot: dirname(scriptPath),
     compatibilityDate: COMPATIBILITY_DATE,
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 8787,
     bindings: vars,
     kvNamespaces: ['SEARCH_KV'],
     ...(rateLimit ? { ratelimits: { RATE_LIMITER: { namespace_id: '1001', simple: rateLimit } } } : {}),
-    ...(options.persistDir ? { kvPersist: `${options.persistDir}/kv`, cachePersist: `${options.persistDir}/cache` } : {}),
+    queueProducers: { BACKFILL_QUEUE: { queueName: BACKFILL_QUEUE }, BACKFILL_DLQ: { queueName: BACKFILL_DLQ } },
+    queueConsumers: { [BACKFILL_QUEUE]: { ...LOCAL_QUEUE_CONSUMER, ...options.queueConsumer, deadLetterQueue: BACKFILL_DLQ } },
     ...options.miniflare,
-  } as MiniflareOptions);
+  };
+  const mf = new Miniflare(
+    (options.extraWorkers?.length ? { ...shared, workers: [worker, ...options.extraWorkers] } : { ...shared, ...worker }) as MiniflareOptions,
+  );
   const url = (await mf.ready).href.replace(/\/$/, '');
   return { url, mf, close: () => mf.dispose() };
 }

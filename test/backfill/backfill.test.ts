@@ -371,9 +371,12 @@ describe('targets', () => {
   it('--target worker writes through the worker\'s admin API', async () => {
     const small = smallDirectory('viaworker', 12);
     const args = ['viaworker', '--target', 'worker', '--worker-url', stack.worker.url, ...fileFlags('viaworker')];
+    const noToken = await backfill(args, { env: { ADMIN_TOKEN: '' } });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/needs ADMIN_TOKEN/);
     const refused = await backfill(args, { env: { ADMIN_TOKEN: 'wrong-token' } });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^crossmodal-backfill: .*HTTP 403.*check the token\)$/m);
+    expect(refused.stderr).toMatch(/^crossmodal-backfill: .*HTTP 40[13].*check the token\)$/m);
 
     const { code, stdout, stderr } = await backfill(args, { env: { ADMIN_TOKEN } });
     expect(code, stderr).toBe(0);
@@ -401,19 +404,21 @@ describe('targets', () => {
     expect(await vectorCount(client, 'cf', 'an-account')).toBe(6);
   });
 
-  it('a missing index without --create-index, or --target queue, stop with a one-line reason', async () => {
+  it('a missing index without --create-index stops the run with a one-line reason', async () => {
     const missing = await backfill(['photos', '--index', 'nowhere', ...fileFlags('nowhere')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n').at(-1)).toMatch(/^crossmodal-backfill: local index nowhere does not exist at .*; pass --create-index to create it$/);
-    const queue = await backfill(['photos', '--target', 'queue']);
-    expect(queue.code).toBe(2);
-    expect(queue.stderr).toMatch(/--target queue is not available yet/);
   });
 
   it('a checkpoint of another backfill is refused rather than trusted', async () => {
-    const { code, stderr } = await backfill(['photos', '--index', 'other', '--create-index', '--checkpoint', files('full').checkpoint]);
+    const path = join(tmp, 'elsewhere.checkpoint');
+    const scope = { source: collection.root, target: `local index elsewhere at ${stack.index.url}`, idFrom: 'content' };
+    writeFileSync(path, `# crossmodal-backfill checkpoint v1 ${JSON.stringify(scope)}\n`);
+    const { code, stderr } = await backfill(['photos', '--index', 'other', '--create-index', '--checkpoint', path]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/belongs to another backfill \(target: local index full .* now\)/);
+    expect(stderr).toMatch(/belongs to another backfill \(target: local index elsewhere at \S+ there, local index other at \S+ now\)/);
+    // Refused before anything was touched.
+    await expect(client.vectorize.indexes.get('other', { account_id: 'local' })).rejects.toBeInstanceOf(Cloudflare.NotFoundError);
   });
 });
 
