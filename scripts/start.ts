@@ -1,11 +1,13 @@
 // npm start: the whole stack on one machine, wired together — the embedder
 // (8790), the local Vectorize-compatible index (8791) and the search worker
-// in workerd (8787). Logs are prefixed per process; Ctrl-C stops everything.
-import { spawn, type ChildProcess } from 'node:child_process';
+// in workerd (8787). Logs are prefixed per process. A service that dies is
+// restarted on the same port and data directory (scripts/supervisor.ts:
+// backoff from 250 ms, given up after 5 failures within 60 s, which stops the
+// stack with exit code 1); Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { generate, HF_TEXT_MODEL, layoutDirName } from '../embedder/model-gen/generate.ts';
+import { DEFAULT_POLICY, Supervisor, type SupervisorEvent } from './supervisor.ts';
 
 const MODELS_DIR = 'models';
 const TINY_MODEL = `${MODELS_DIR}/${layoutDirName('tiny', 'hf')}`;
@@ -47,70 +49,94 @@ function readable(line: string): string {
   }
 }
 
-const children: ChildProcess[] = [];
-let stopping = false;
+const prefix = (service: string) => `\x1b[${colours[service as Service]}m[${service}]\x1b[0m`;
 
-function run(service: Service, entry: string, env: Record<string, string>): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const prefix = `\x1b[${colours[service]}m[${service}]\x1b[0m`;
-  return new Promise((resolve, reject) => {
-    for (const stream of [child.stdout!, child.stderr!])
-      createInterface({ input: stream }).on('line', (line) => {
-        console.log(`${prefix} ${readable(line)}`);
-        if (/"msg":"(embedder|index|worker) ready"|listening/.test(line)) resolve();
-      });
-    child.on('exit', (code, signal) => {
-      if (!stopping) {
-        console.error(`${prefix} exited (${signal ?? code}); stopping the stack`);
-        void stop(1);
-      }
-      reject(new Error(`${service} exited`));
-    });
-  });
+const { maxFailures, windowMs } = DEFAULT_POLICY;
+const windowS = windowMs / 1000;
+
+function describeEvent(event: SupervisorEvent): string | undefined {
+  const how = (code: number | null, signal: NodeJS.Signals | null) => (signal ? `signal ${signal}` : `exit code ${code}`);
+  switch (event.type) {
+    case 'started':
+      return event.restarts === 0 ? `started (pid ${event.pid})` : `restarted (pid ${event.pid}, restart ${event.restarts})`;
+    case 'ready':
+      return event.restarts === 0 ? undefined : 'ready again';
+    case 'exited':
+      return `exited (${how(event.code, event.signal)}); restarting in ${event.restartInMs} ms (failure ${event.failures} of ${maxFailures} allowed within ${windowS} s)`;
+    case 'gave-up':
+      return `exited (${how(event.code, event.signal)}): failure ${event.failures} within ${windowS} s`;
+  }
 }
 
+const supervisor = new Supervisor({
+  onLine: (service, line) => console.log(`${prefix(service)} ${readable(line)}`),
+  onEvent: (event) => {
+    const text = describeEvent(event);
+    if (text) (event.type === 'started' || event.type === 'ready' ? console.log : console.error)(`${prefix(event.service)} ${text}`);
+  },
+});
+let stopping = false;
+
 async function stop(code: number): Promise<never> {
-  stopping = true;
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  if (!stopping) {
+    stopping = true;
+    await supervisor.stop();
+  }
   process.exit(code);
 }
 
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+/** A service is ready once it logs this message (a JSON log line). */
+const loggedReady = (message: string) => (line: string) => {
+  try {
+    return (JSON.parse(line) as { msg?: unknown }).msg === message;
+  } catch {
+    return false;
+  }
+};
 
 const embedderToken = secret('EMBEDDER_TOKEN');
 const adminToken = secret('ADMIN_TOKEN');
 const embedderUrl = `http://127.0.0.1:${ports.embedder}`;
 const indexUrl = `http://127.0.0.1:${ports.index}`;
 
-try {
+async function startStack(): Promise<void> {
   await Promise.all([
-    run('embedder', 'embedder/main.ts', { MODEL_DIR: modelDir(), EMBEDDER_PORT: ports.embedder, EMBEDDER_TOKEN: embedderToken }),
-    run('index', 'index/main.ts', { INDEX_PORT: ports.index }),
+    supervisor.start({
+      name: 'embedder',
+      entry: 'embedder/main.ts',
+      env: { MODEL_DIR: modelDir(), EMBEDDER_PORT: ports.embedder, EMBEDDER_TOKEN: embedderToken },
+      isReady: loggedReady('embedder ready'),
+    }),
+    supervisor.start({ name: 'index', entry: 'index/main.ts', env: { INDEX_PORT: ports.index }, isReady: loggedReady('vectorize-compatible index service listening') }),
   ]);
-  await run('worker', 'scripts/worker/local.ts', {
-    WORKER_PORT: ports.worker,
-    EMBEDDER_URLS: embedderUrl,
-    EMBEDDER_TOKEN: embedderToken,
-    VECTORIZE_URL: `${indexUrl}/client/v4/accounts/local/vectorize/v2/indexes/crossmodal`,
-    ADMIN_TOKEN: adminToken,
+  await supervisor.start({
+    name: 'worker',
+    entry: 'scripts/worker/local.ts',
+    env: {
+      WORKER_PORT: ports.worker,
+      EMBEDDER_URLS: embedderUrl,
+      EMBEDDER_TOKEN: embedderToken,
+      VECTORIZE_URL: `${indexUrl}/client/v4/accounts/local/vectorize/v2/indexes/crossmodal`,
+      ADMIN_TOKEN: adminToken,
+    },
+    isReady: loggedReady('worker ready'),
   });
   console.log(`\nsearch API:  http://127.0.0.1:${ports.worker}/v1/search?q=sunset  (OpenAPI at /openapi.json)`);
   console.log(`admin API:   POST http://127.0.0.1:${ports.worker}/v1/items with Authorization: Bearer $ADMIN_TOKEN`);
-  console.log(`embedder:    ${embedderUrl}    index: ${indexUrl}/client/v4\n`);
+  console.log(`embedder:    ${embedderUrl}    index: ${indexUrl}/client/v4`);
+  console.log(`metrics:     embedder ${embedderUrl}/metrics (Prometheus)    index ${indexUrl}/metrics (Prometheus)`);
+  console.log('             worker: one JSON line per request above ([worker] request ...), with its x-request-id;');
+  console.log('             on Cloudflare also an Analytics Engine data point per request (ANALYTICS in wrangler.toml)\n');
+}
+
+try {
+  await Promise.race([startStack(), supervisor.gaveUp]);
+  await supervisor.gaveUp;
 } catch (error) {
   if (!stopping) {
-    console.error((error as Error).message);
+    console.error(`\x1b[1;31m${(error as Error).message}; stopping the stack\x1b[0m`);
     await stop(1);
   }
 }
