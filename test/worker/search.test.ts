@@ -353,7 +353,7 @@ describe('health, OpenAPI, CORS, errors', () => {
   it('serves an OpenAPI document for every route', async () => {
     const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/items', '/v1/items/{id}', '/v1/items:delete', '/v1/search']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/backfill', '/v1/items', '/v1/items/{id}', '/v1/items:delete', '/v1/search']);
     expect(Object.keys(doc.paths['/v1/search']!).sort()).toEqual(['get', 'post']);
   });
 
