@@ -10,6 +10,7 @@ import type { AppContext, AppEnv } from './context.ts';
 import { onError } from './errors.ts';
 import { serveOpenApi } from './openapi.ts';
 import { backfillRoutes } from './routes/backfill.ts';
+import { observe } from './observability/observe.ts';
 import { healthRoutes } from './routes/health.ts';
 import { itemRoutes } from './routes/items.ts';
 import { searchRoutes } from './routes/search.ts';
@@ -39,14 +40,15 @@ function apiFor(services: Services): Hono<AppEnv> {
     c.set('services', services);
     await next();
   });
+  app.use('*', observe);
   const origins = config.CORS_ORIGINS;
   app.use(
     '*',
     cors({
       origin: origins.includes('*') ? '*' : (origin) => (origins.includes(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Content-Type', 'Authorization', 'If-None-Match'],
-      exposeHeaders: ['ETag', 'Retry-After', 'X-Cache', 'Age'],
+      allowHeaders: ['Content-Type', 'Authorization', 'If-None-Match', 'X-Request-Id'],
+      exposeHeaders: ['ETag', 'Retry-After', 'X-Cache', 'Age', 'X-Request-Id'],
       maxAge: 86_400,
     }),
   );

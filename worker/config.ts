@@ -38,6 +38,8 @@ const schema = z.object({
   /** Consecutive failures that open an upstream's circuit, and how long it stays open. */
   BREAKER_FAILURES: int(3, 1, 100),
   BREAKER_COOLDOWN_MS: int(10_000, 100, 600_000),
+  /** The worker's own log lines at this level and above; request lines are info, 5xx answers warn (worker/observability/). */
+  LOG_LEVEL: z.enum(['info', 'warn', 'error', 'off']).default('info'),
   VECTORIZE_URL: z.url({ protocol: /^https?$/ }).optional(),
   VECTORIZE_TOKEN: z.string().optional(),
   VECTORIZE_TIMEOUT_MS: int(10_000, 50, 120_000),

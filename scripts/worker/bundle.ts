@@ -18,6 +18,8 @@ export async function bundleWorker(entry: string = WORKER_ENTRY, outDir: string 
     format: 'esm',
     platform: 'browser',
     conditions: ['workerd', 'worker', 'browser'],
+    // Node modules the runtime provides under the compatibility flags (wrangler leaves them to it too).
+    external: ['node:async_hooks'],
     target: 'es2022',
     sourcemap: 'inline',
     logLevel: 'warning',

@@ -17,6 +17,8 @@ import { bundleWorker } from './bundle.ts';
 
 /** wrangler.toml's compatibility date; the Miniflare in package.json supports it. */
 export const COMPATIBILITY_DATE = '2026-07-30';
+/** wrangler.toml's compatibility flags: AsyncLocalStorage carries the request id (worker/observability/). */
+export const COMPATIBILITY_FLAGS = ['nodejs_als'];
 export const DEFAULT_INDEX_URL = 'http://127.0.0.1:8791/client/v4/accounts/local/vectorize/v2/indexes/crossmodal';
 
 /** wrangler.toml's queues: the backfill queue and its dead-letter queue. */
@@ -88,6 +90,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     // Module names are paths relative to this root; the bundle lives in a temporary directory.
     modulesRoot: dirname(scriptPath),
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     bindings: vars,
     kvNamespaces: ['SEARCH_KV'],
     ...(rateLimit ? { ratelimits: { RATE_LIMITER: { namespace_id: '1001', simple: rateLimit } } } : {}),

@@ -110,7 +110,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       adminToken: ADMIN_TOKEN,
       ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
       ...extra,
-      vars: { ...options.vars, ...extra.vars },
+      // Request log lines only for 5xx answers, unless a test asks for them.
+      vars: { LOG_LEVEL: 'warn', ...options.vars, ...extra.vars },
     });
     workers.push(worker);
     return worker;

@@ -1,6 +1,7 @@
 // The worker when things go wrong or are configured tightly: the embedder or
 // the index killed mid-test (stale results or 503 + Retry-After, never a hang
-// or a 500, then recovery), several upstreams and a service binding, rate
+// or a 500, then recovery as soon as the embedder is ready, whatever the
+// circuit's cooldown), several upstreams and a service binding, rate
 // limiting, CORS origins, body limits and image URLs.
 import { Response as MiniflareResponse, fetch as miniflareFetch, type Request as MiniflareRequest } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,8 @@ beforeAll(async () => {
     embedderUrls: ['http://127.0.0.1:9'],
     rateLimit: { limit: 5, period: 60 },
     vars: {
+      // As on Cloudflare, where the edge sets CF-Connecting-IP: limits per client address.
+      TRUST_CF_CONNECTING_IP: 'true',
       CORS_ORIGINS: 'https://allowed.example',
       MAX_IMAGE_BYTES: '20000',
       MAX_JSON_BYTES: '30000',
@@ -141,6 +144,46 @@ describe('embedder outage', () => {
     }, 'recovery');
     expect(recovered.body.cache).toBe('miss');
     expect((await call(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('recovery after an embedder outage', () => {
+  it('follows readiness: searches work again within 2 s of the restarted embedder being ready, not after the cooldown', async () => {
+    // One failure opens this worker's circuit for a minute.
+    const patient = await stack.addWorker({ vars: { BREAKER_FAILURES: '1', BREAKER_COOLDOWN_MS: '60000' } });
+    try {
+      expect((await call(`${patient.url}${q('before the outage')}`)).status).toBe(200);
+      await stack.killEmbedder();
+      expect((await call(`${patient.url}${q('during the outage')}`)).status).toBe(503);
+      const health = (await call(`${patient.url}/healthz`)).body as { embedder?: { upstreams: { circuit: string }[] } };
+      expect(health.embedder?.upstreams[0]?.circuit).toBe('open');
+
+      // Searches keep coming while the embedder starts again and loads its model: the
+      // circuit's probes find it not ready (refused, then 503 not_ready) and it stays open.
+      let asking = true;
+      const statuses: number[] = [];
+      const traffic = (async () => {
+        for (let i = 0; asking; i++) {
+          statuses.push((await call(`${patient.url}${q(`while it restarts ${i}`)}`)).status);
+          await sleep(100);
+        }
+      })();
+      await stack.restartEmbedder(); // resolves once it logs "embedder ready"
+      const readyAt = performance.now();
+      asking = false;
+      await traffic;
+      expect(statuses.length).toBeGreaterThan(0);
+      expect(statuses.every((s) => s === 503 || s === 200)).toBe(true);
+
+      const recovered = await eventually(
+        async () => ((await call(`${patient.url}${q(`after the restart ${performance.now()}`)}`)).status === 200 ? performance.now() : undefined),
+        'a search after the restart',
+        { intervalMs: 50 },
+      );
+      expect(recovered - readyAt).toBeLessThan(2000);
+    } finally {
+      await patient.close();
+    }
   });
 });
 

@@ -1,9 +1,11 @@
 // The embedder over HTTP: a service binding and/or base URLs, binary float32
 // responses, a timeout per call, one retry on another healthy upstream and a
-// circuit breaker per upstream.
+// circuit breaker per upstream, closed again as soon as the upstream's
+// GET /readyz says it is ready. Every call carries the request's x-request-id.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, EmbedderUnavailableError } from '../errors.ts';
 import { elapsedMs } from '../lib/elapsed.ts';
+import { noteUpstreamError, upstreamHeaders } from '../observability/request-context.ts';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
 
 export interface Upstream {
@@ -31,6 +33,9 @@ export interface UpstreamHealth {
   circuit: BreakerState;
   error?: string;
 }
+
+/** A readiness probe gives up sooner than an embedding call: it only says whether to try. */
+const PROBE_TIMEOUT_MS = 1000;
 
 // Per isolate, so a circuit stays open across requests.
 const breakers = new Map<string, CircuitBreaker>();
@@ -86,13 +91,18 @@ export class EmbedderClient {
     });
   }
 
+  /** Each upstream's circuit, in the configured order. */
+  circuits(): BreakerState[] {
+    return this.#upstreams.map(({ breaker }) => breaker.state);
+  }
+
   /** Probes every upstream's /healthz, bypassing the circuits. */
   async health(timeoutMs: number): Promise<UpstreamHealth[]> {
     return Promise.all(
       this.#upstreams.map(async ({ upstream, breaker }) => {
         const started = performance.now();
         try {
-          const response = await upstream.fetch('/healthz', { headers: this.#headers, signal: AbortSignal.timeout(timeoutMs) });
+          const response = await upstream.fetch('/healthz', { headers: { ...this.#headers, ...upstreamHeaders() }, signal: AbortSignal.timeout(timeoutMs) });
           await response.body?.cancel();
           const ok = response.ok;
           return {
@@ -121,6 +131,28 @@ export class EmbedderClient {
     });
   }
 
+  /** Whether the upstream says it is ready (GET /readyz answers 2xx); any failure is a no. */
+  async #ready(upstream: Upstream): Promise<boolean> {
+    try {
+      const response = await upstream.fetch('/readyz', {
+        headers: upstreamHeaders(),
+        signal: AbortSignal.timeout(Math.min(PROBE_TIMEOUT_MS, this.options.timeoutMs)),
+      });
+      await response.body?.cancel();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether a call may go to this upstream now: its circuit admits one, or it is open and a readiness probe says the upstream is back. */
+  async #admits(upstream: Upstream, breaker: CircuitBreaker): Promise<boolean> {
+    if (breaker.tryAcquire()) return true;
+    if (!breaker.claimProbe()) return false;
+    breaker.probed(await this.#ready(upstream));
+    return breaker.tryAcquire();
+  }
+
   /**
    * Sends to the next upstream whose circuit admits a call; on a network
    * error, timeout, 429 or 5xx, retries once on another upstream.
@@ -132,12 +164,12 @@ export class EmbedderClient {
     let attempts = 0;
     for (const { upstream, breaker } of ordered) {
       if (attempts === 2) break;
-      if (!breaker.tryAcquire()) continue;
+      if (!(await this.#admits(upstream, breaker))) continue;
       attempts++;
       try {
         const response = await upstream.fetch(path, {
           ...init,
-          headers: { ...(init.headers as Record<string, string> | undefined), ...this.#headers },
+          headers: { ...(init.headers as Record<string, string> | undefined), ...this.#headers, ...upstreamHeaders() },
           signal: AbortSignal.timeout(this.options.timeoutMs),
         });
         if (isClientError(response.status)) {
@@ -154,6 +186,7 @@ export class EmbedderClient {
       } catch (error) {
         if (error instanceof ApiError) throw error;
         breaker.failure();
+        noteUpstreamError('embedder');
         failures.push(`${upstream.name}: ${describe(error)}`);
       }
     }

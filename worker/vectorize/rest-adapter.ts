@@ -13,6 +13,7 @@ import type {
   VectorizeQueryOptions,
   VectorizeVector,
 } from '@cloudflare/workers-types/index.ts';
+import { upstreamHeaders } from '../observability/request-context.ts';
 
 export interface RestAdapterOptions {
   /** The index's REST URL: `<base>/client/v4/accounts/<account>/vectorize/v2/indexes/<name>`. */
@@ -104,7 +105,7 @@ export class VectorizeRestAdapter implements Vectorize {
     try {
       response = await fetch(`${this.#url}${path}`, {
         ...init,
-        headers: { ...(init.headers as Record<string, string> | undefined), ...this.#headers },
+        headers: { ...(init.headers as Record<string, string> | undefined), ...this.#headers, ...upstreamHeaders() },
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (cause) {

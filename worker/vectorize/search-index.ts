@@ -8,6 +8,7 @@ import type {
   VectorizeVector,
 } from '@cloudflare/workers-types/index.ts';
 import { ApiError, IndexUnavailableError } from '../errors.ts';
+import { noteUpstreamError } from '../observability/request-context.ts';
 import { vectorizeErrorCode } from './rest-adapter.ts';
 
 /** Maps a binding error (`<OP>_ERROR (code = n): ...`) to what the client should see. */
@@ -34,7 +35,9 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw indexError(error);
+    const mapped = indexError(error);
+    if (mapped.status >= 500) noteUpstreamError('index');
+    throw mapped;
   }
 }
 
