@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { loadConfig } from './config.ts';
 import { startEmbedder } from './server.ts';
 
-const log = pino({ name: 'embedder' });
+const log = pino({ name: 'embedder', level: process.env.EMBEDDER_LOG_LEVEL || 'info' });
 try {
   const embedder = await startEmbedder(loadConfig(), log);
   let stopping = false;

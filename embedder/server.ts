@@ -42,7 +42,7 @@ export async function startEmbedder(config: EmbedderConfig, log: Logger = pino({
   log.info({ model: clip.name, layout: clip.layout, dim: clip.dim, graphs: clip.graphs }, `embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`);
   metrics.model.set({ model: clip.name, layout: clip.layout, provider: clip.provider, dim: String(clip.dim) }, 1);
   const service = new EmbeddingService(clip, config.batching, metrics);
-  const app = createApp({ service, limits: config.limits, metrics, ...(config.token ? { token: config.token } : {}) });
+  const app = createApp({ service, limits: config.limits, metrics, requestLog: log, ...(config.token ? { token: config.token } : {}) });
 
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

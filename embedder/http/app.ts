@@ -1,9 +1,10 @@
-// The embedder's HTTP API: middleware (metrics, auth, body limit, errors)
-// around the routes, and the OpenAPI document they make.
+// The embedder's HTTP API: middleware (metrics, request log, auth, body
+// limit, errors) around the routes, and the OpenAPI document they make.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { noRoute } from '../../common/http/api-error.ts';
 import { limitBody } from '../../common/http/body-limit.ts';
 import { bearerAuth } from '../../common/http/bearer.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../common/http/request-id.ts';
 import type { EmbedderDeps } from './context.ts';
 import { ApiError, onError } from './errors.ts';
 import { serveOpenApi } from './openapi.ts';
@@ -11,19 +12,26 @@ import { embedRoutes } from './routes/embed.ts';
 import { openAiRoutes } from './routes/openai.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { scoringRoutes } from './routes/scoring.ts';
+import { testFaultRoutes, testFaultsEnabled } from './test-faults.ts';
 
 const unauthorized = (message: string) => () => new ApiError(401, 'unauthorized', message, { 'www-authenticate': 'Bearer' });
 
 export function createApp(deps: EmbedderDeps): OpenAPIHono {
-  const { metrics, limits } = deps;
+  const { metrics, limits, requestLog } = deps;
   const app = new OpenAPIHono();
+  const faults = testFaultsEnabled();
 
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
     const route = c.req.routePath || 'unmatched';
-    metrics.requests.inc({ route, status: String(c.res.status) });
-    metrics.latency.observe({ route }, (performance.now() - started) / 1000);
+    const { status } = c.res;
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requests.inc({ route, status: String(status) });
+    metrics.latency.observe({ route }, seconds);
+    // The worker's id for the search this call serves (debug level; failures always).
+    const requestId = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
+    requestLog?.[status >= 500 ? 'warn' : 'debug']({ requestId, method: c.req.method, route, status, ms: Math.round(seconds * 1e5) / 100 }, 'request');
   });
 
   if (deps.token)
@@ -44,6 +52,8 @@ export function createApp(deps: EmbedderDeps): OpenAPIHono {
       (max) => new ApiError(413, 'body_too_large', `request body exceeds ${max} bytes (EMBEDDER_MAX_BODY_BYTES)`, { connection: 'close' }),
     ),
   );
+
+  if (faults) testFaultRoutes(app);
 
   openAiRoutes(app, deps);
   embedRoutes(app, deps);

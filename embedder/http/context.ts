@@ -8,4 +8,11 @@ export interface EmbedderDeps {
   limits: EmbedderLimits;
   metrics: Metrics;
   token?: string;
+  /** One line per request with the caller's x-request-id: debug, or warn for a 5xx (EMBEDDER_LOG_LEVEL). */
+  requestLog?: RequestLog;
+}
+
+export interface RequestLog {
+  debug(details: object, message: string): void;
+  warn(details: object, message: string): void;
 }
