@@ -20,6 +20,9 @@ export const CODES = {
   invalidNamespace: 40010, // local
   invalidValues: 40011, // local
   bodyTooLarge: 40013, // local
+  invalidId: 40014, // local: an id with characters common/ids.ts refuses
+  requestTimeout: 40015, // local: the request was not received in time
+  headersTooLarge: 40016, // local: request line and headers over 16 KiB
   invalidFilter: 40020, // local
   metadataIndex: 40030, // local
   noRoute: 7000, // Cloudflare API: "No route for that URI"

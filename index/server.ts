@@ -1,8 +1,9 @@
 // Starts the service programmatically: tests, `npm start`, index/main.ts.
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
+import { DEFAULT_REQUEST_TIMEOUTS, portOf, serveNode, type RefusalStatus, type RequestTimeouts } from '../common/http/node-server.ts';
 import { API_PREFIX, createApp } from './app.ts';
+import { CODES, type ErrorCode } from './errors.ts';
+import { failureBody } from './http/envelope.ts';
 import { DEFAULT_TUNING, type SearchTuning } from './engine/vector-index.ts';
 import { Catalog } from './storage/catalog.ts';
 
@@ -20,7 +21,18 @@ export interface IndexServerOptions {
   /** …and at least this often while its log is non-empty (default 5 minutes). */
   snapshotIntervalMs?: number | undefined;
   tuning?: Partial<SearchTuning>;
+  /** Time a client has to send a request's headers, and the whole request (default 10 s and 60 s). */
+  timeouts?: RequestTimeouts | undefined;
 }
+
+/** The codes of what Node's HTTP layer refuses (common/http/node-server.ts). */
+const REFUSAL_CODES: Record<RefusalStatus, ErrorCode> = {
+  400: CODES.badRequestBody,
+  408: CODES.requestTimeout,
+  413: CODES.bodyTooLarge,
+  431: CODES.headersTooLarge,
+  500: CODES.internal,
+};
 
 export interface IndexServer {
   /** Base URL for clients, e.g. http://127.0.0.1:8791/client/v4 (the SDK's baseURL). */
@@ -44,11 +56,15 @@ export async function startIndexServer(options: IndexServerOptions = {}): Promis
   );
   const app = createApp({ catalog, logger, token: options.token });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8791, hostname: host }, () => resolve(s));
-    s.once('error', reject);
+  const server = await serveNode({
+    fetch: app.fetch,
+    port: options.port ?? 8791,
+    hostname: host,
+    timeouts: options.timeouts ?? DEFAULT_REQUEST_TIMEOUTS,
+    errorBody: (status, message) => failureBody({ code: REFUSAL_CODES[status], message }),
+    onRefusal: (status, reason) => logger.info({ status, reason }, 'request refused by the HTTP layer'),
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = portOf(server);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${API_PREFIX}`;
   logger.info({ url }, 'vectorize-compatible index service listening');
 

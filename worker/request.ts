@@ -2,7 +2,7 @@
 // zod schemas (common/http/routes.ts), failures answered in the worker's words.
 import type { MiddlewareHandler } from 'hono';
 import { limitBody as kitLimitBody } from '../common/http/body-limit.ts';
-import { describeIssues } from '../common/http/json-body.ts';
+import { describeIssues, UnreadableJsonError } from '../common/http/json-body.ts';
 import type { RequestRules } from '../common/http/routes.ts';
 import type { AppContext, AppEnv } from './context.ts';
 import { ApiError, badRequest } from './errors.ts';
@@ -14,7 +14,7 @@ export const requestRules: RequestRules = {
     accepts: /^application\/(?:[\w.+-]+\+)?json\b/i,
     refuse: () => new ApiError(415, 'unsupported_media_type', 'send JSON with Content-Type: application/json'),
   },
-  malformed: () => badRequest('invalid_json', 'request body is not valid JSON'),
+  malformed: (cause) => badRequest('invalid_json', `request body is not valid JSON${cause instanceof UnreadableJsonError ? ` (${cause.message})` : ''}`),
   invalid: (error) => badRequest('invalid_parameter', describeIssues(error)),
 };
 

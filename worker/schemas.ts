@@ -4,6 +4,7 @@
 // (routes/*.ts, openapi.ts): `.meta()` carries the descriptions and the
 // names of its components.
 import { z } from 'zod';
+import { idSchema } from '../common/ids.ts';
 import type { Config } from './config.ts';
 import { canonicalText } from './lib/hash.ts';
 
@@ -18,11 +19,8 @@ const MAX_FILTER_BYTES = 2048;
 export const MAX_ITEM_TEXT_CHARS = 4096;
 export const MAX_DELETE_IDS = 1000;
 
-export const idSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine((s) => utf8Bytes(s) <= 64, 'must be at most 64 bytes (UTF-8)');
+/** An item id: 1 to 64 bytes of UTF-8 and addressable text (common/ids.ts). */
+export { idSchema };
 
 export const namespaceSchema = z
   .string()

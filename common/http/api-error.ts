@@ -47,6 +47,8 @@ export interface ErrorHandling<Code extends string | number, E extends Env = Env
   known?: (error: Error) => ApiError<Code> | undefined;
   /** What the client sees of everything else (a bug): no details. */
   unknown: () => ApiError<Code>;
+  /** The answer (seen by nobody) when the client went away before its request was read; default `unknown`, unreported. */
+  clientGone?: () => ApiError<Code>;
   /** Logs an error that is not an ApiError, before it is answered; `known` says whether `known` recognised it. */
   report?: (error: Error, known: boolean, c: Context<E>) => void;
   /** The service's error envelope, with `error.headers` on the response. */
@@ -57,14 +59,23 @@ export interface ErrorHandling<Code extends string | number, E extends Env = Env
 export function apiErrorHandler<Code extends string | number, E extends Env = Env>(handling: ErrorHandling<Code, E>): ErrorHandler<E> {
   return (error, c) => {
     if (error instanceof ApiError) return handling.render(error as ApiError<Code>, c);
+    if (clientWentAway(error, c)) return handling.render((handling.clientGone ?? handling.unknown)(), c);
     const known = handling.known?.(error);
     handling.report?.(error, known !== undefined, c);
     return handling.render(known ?? handling.unknown(), c);
   };
 }
 
-/** Codes the kit itself answers with in the `{ error }` envelope: no route (noRoute), one of Hono's HTTPExceptions, a bug. */
-export const ENVELOPE_CODES = ['not_found', 'http_error', 'internal_error'] as const;
+/**
+ * Whether reading the request failed because the client closed the connection (or the server cut it off
+ * at its request timeout, common/http/node-server.ts): no bug, and no one left to answer.
+ */
+function clientWentAway(error: Error, c: Context): boolean {
+  return c.req.raw.signal?.aborted === true || (error as { code?: unknown }).code === 'ECONNRESET';
+}
+
+/** Codes the kit itself answers with in the `{ error }` envelope: no route (noRoute), one of Hono's HTTPExceptions, a client gone, a bug. */
+export const ENVELOPE_CODES = ['not_found', 'http_error', 'client_closed_request', 'internal_error'] as const;
 
 export interface EnvelopeErrorHandling<E extends Env> extends Pick<ErrorHandling<string, E>, 'known' | 'report'> {
   /** Headers on every error answer, besides each error's own. */
@@ -76,6 +87,7 @@ export function envelopeErrorHandler<E extends Env = Env>({ known, report, heade
   return apiErrorHandler<string, E>({
     known: (error) => known?.(error) ?? (error instanceof HTTPException ? fromHttpException(error, 'http_error') : undefined),
     unknown: () => new ApiError(500, 'internal_error', 'internal error'),
+    clientGone: () => new ApiError(400, 'client_closed_request', 'the client closed the connection before its request was read'),
     ...(report ? { report } : {}),
     render: (error, c) => c.json(errorBody(String(error.code), error.message), error.status, { ...headers, ...error.headers }),
   });

@@ -11,7 +11,7 @@
 // was validated.
 import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, Env, MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
+import { ZodError, type z } from 'zod';
 import { errorBodySchema } from './api-error.ts';
 import { readJsonBody, type JsonBodyRules } from './json-body.ts';
 
@@ -60,13 +60,41 @@ export function matchesMediaType(contentType: string | undefined, mediaType: str
   return contentType.split(';')[0]!.trim().toLowerCase() === mediaType;
 }
 
-/** The query string against `schema`, each parameter given at most once. */
+/**
+ * The query string against `schema`, each parameter given at most once and
+ * percent-encoded UTF-8 (Hono would pass an undecodable `%FF` on as it is).
+ */
 export function readQuery<T extends z.ZodType>(c: Context, schema: T, rules: Pick<RequestRules, 'repeated' | 'invalidParameters'>): z.output<T> {
+  const undecodable = undecodableParameter(c.req.url);
+  if (undecodable !== undefined)
+    throw rules.invalidParameters(new ZodError([{ code: 'custom', path: [undecodable], message: 'is not valid percent-encoded UTF-8', input: undefined }]));
   const repeated = Object.entries(c.req.queries()).find(([, values]) => values.length > 1);
   if (repeated) throw rules.repeated(repeated[0]);
   const parsed = schema.safeParse(c.req.query());
   if (!parsed.success) throw rules.invalidParameters(parsed.error);
   return parsed.data;
+}
+
+/** The name of the first query parameter whose name or value does not decode, if any. */
+function undecodableParameter(url: string): string | undefined {
+  const start = url.indexOf('?');
+  if (start < 0) return undefined;
+  const end = url.indexOf('#', start);
+  for (const pair of url.slice(start + 1, end < 0 ? undefined : end).split('&')) {
+    if (!pair.includes('%')) continue;
+    const equals = pair.indexOf('=');
+    const name = equals < 0 ? pair : pair.slice(0, equals);
+    try {
+      decodeURIComponent(pair.replaceAll('+', ' '));
+    } catch {
+      try {
+        return decodeURIComponent(name.replaceAll('+', ' '));
+      } catch {
+        return name;
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

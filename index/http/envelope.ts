@@ -11,6 +11,9 @@ export function ok(c: Context, result: unknown, status: ContentfulStatusCode = 2
   return c.json({ result, success: true, errors: [], messages: [] }, status);
 }
 
+/** The envelope of a failure, also for answers written outside Hono (common/http/node-server.ts). */
+export const failureBody = (error: ErrorDetail) => ({ result: null, success: false, errors: [error], messages: [] });
+
 export function failure(c: Context, status: ContentfulStatusCode, error: ErrorDetail): Response {
-  return c.json({ result: null, success: false, errors: [error], messages: [] }, status);
+  return c.json(failureBody(error), status);
 }

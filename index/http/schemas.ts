@@ -1,6 +1,7 @@
 // Request schemas for the JSON endpoints. Field names follow the Vectorize v2
 // REST API; unknown fields are ignored, as the real service does.
 import { z } from 'zod';
+import { idSchema } from '../../common/ids.ts';
 import { LIMITS } from '../limits.ts';
 
 export const METRICS = ['cosine', 'euclidean', 'dot-product'] as const;
@@ -31,7 +32,7 @@ export const createIndexBody = z.object({
 export const queryBody = z.object({
   vector: z.array(z.number()).optional(),
   /** queryById, as wrangler sends it. */
-  vectorId: z.string().min(1).optional(),
+  vectorId: idSchema.optional(),
   topK: z.number().int().min(1).optional(),
   returnValues: z.boolean().optional(),
   // Booleans are rejected as upstream v2 does; the Worker binding maps true → "all" itself.
@@ -41,7 +42,7 @@ export const queryBody = z.object({
 });
 
 export const idsBody = z.object({
-  ids: z.array(z.string()).min(1).max(LIMITS.maxIdsPerRequest),
+  ids: z.array(idSchema).min(1).max(LIMITS.maxIdsPerRequest),
 });
 
 const propertyName = z

@@ -1,6 +1,7 @@
 // NDJSON vector uploads: one {"id","values","metadata"?,"namespace"?} per
 // line. Checked by hand rather than with zod — a 5,000 × 1,536 upload is
 // 7.7 M numbers and this is the hot path of bulk loading.
+import { idProblem } from '../../common/ids.ts';
 import { isPlainObject } from '../engine/filter.ts';
 import { badRequest, CODES } from '../errors.ts';
 import { LIMITS, utf8Bytes } from '../limits.ts';
@@ -47,6 +48,8 @@ function parseLine(line: string, lineNo: number, dimensions: number): { header: 
   const idBytes = utf8Bytes(id);
   if (idBytes === 0 || idBytes > LIMITS.maxIdBytes)
     throw badRequest(CODES.idTooLong, `${where}: vector id must be 1 to ${LIMITS.maxIdBytes} bytes (got ${idBytes})`);
+  const problem = idProblem(id);
+  if (problem) throw badRequest(CODES.invalidId, `${where}: vector id ${problem}`);
   if (values.length !== dimensions)
     throw badRequest(
       CODES.insertDimensions,

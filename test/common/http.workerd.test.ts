@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ApiError, apiErrorHandler, errorBody, fromHttpException } from '../../common/http/api-error.ts';
 import { bearerAuth, timingSafeEqualStrings } from '../../common/http/bearer.ts';
 import { limitBody } from '../../common/http/body-limit.ts';
-import { describeIssues, readJsonBody, type JsonBodyRules } from '../../common/http/json-body.ts';
+import { describeIssues, MAX_JSON_DEPTH, readJsonBody, type JsonBodyRules } from '../../common/http/json-body.ts';
 import { matchesMediaType, serveRoute, type RequestRules } from '../../common/http/routes.ts';
 
 class DomainError extends Error {}
@@ -108,6 +108,25 @@ describe('readJsonBody', () => {
       status: 400,
       body: { error: { code: 'invalid', message: 'n: Too big: expected number to be <=10' } },
     });
+  });
+
+  it('refuses bytes that are not UTF-8 instead of replacing them, and JSON nested past MAX_JSON_DEPTH', async () => {
+    const named: JsonBodyRules = { ...lenient, malformed: (cause) => new ApiError(400, 'invalid_json', `${cause.name}: ${cause.message}`) };
+    const invalidUtf8 = new Uint8Array([...new TextEncoder().encode('{"n":1,"tag":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
+    const { app: served } = appWithErrors();
+    served.post('/', async (c) => c.json(await readJsonBody(c, schema, named)));
+    served.post('/any', async (c) => c.json({ read: (await readJsonBody(c, z.unknown(), named)) !== undefined }));
+    expect(await answer(await served.request('/', { method: 'POST', body: invalidUtf8 }))).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_json', message: 'UnreadableJsonError: the body is not valid UTF-8' } },
+    });
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    expect((await answer(await served.request('/any', { method: 'POST', body: nested(MAX_JSON_DEPTH) }))).status).toBe(200);
+    expect(await answer(await served.request('/any', { method: 'POST', body: nested(100_000) }))).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_json', message: `UnreadableJsonError: the JSON is nested more than ${MAX_JSON_DEPTH} levels deep` } },
+    });
+    expect(await answer(await post(named, '\ufeff{"n":2}'))).toEqual({ status: 200, body: { n: 2, tag: 'none' } });
   });
 });
 
@@ -259,6 +278,9 @@ describe('serveRoute', () => {
       error: { code: 'invalid_parameter', message: 'position: Too small: expected number to be >=0' },
     });
     expect((await answer(await post('/boards/todo/notes?position=1&position=2', bad))).body).toEqual({ error: { code: 'repeated', message: 'position' } });
+    expect((await answer(await post('/boards/todo/notes?position=%FF', bad))).body).toEqual({
+      error: { code: 'invalid_parameter', message: 'position: is not valid percent-encoded UTF-8' },
+    });
     expect((await answer(await post('/boards/todo/notes', bad))).body).toEqual({
       error: { code: 'invalid_body', message: 'text: Invalid input: expected string, received number' },
     });
