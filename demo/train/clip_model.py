@@ -1,0 +1,165 @@
+"""A small CLIP in PyTorch, written like Hugging Face's CLIPModel (modeling_clip.py) so that its
+ONNX export has the graph shapes published CLIP exports have: pre-LN transformer blocks with
+separate q/k/v projections and quick_gelu, a causal text mask, the text pooled at the first
+<|endoftext|> (argmax of the ids, flattened then gathered), the image pooled at the class token,
+and linear projections without bias. The learned logit scale is a parameter of the model."""
+
+import math
+from dataclasses import dataclass, asdict
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+@dataclass
+class ClipConfig:
+    vocab_size: int = 49408
+    context_length: int = 77
+    text_width: int = 64
+    text_layers: int = 3
+    text_heads: int = 4
+    image_size: int = 64
+    patch_size: int = 8
+    vision_width: int = 128
+    # Channels of the stride-2 3x3 convolutions before the patch embedding (a convolutional stem,
+    # Xiao et al. 2021); the patch embedding then patchifies their output, so the token grid is
+    # image_size / (2 ** len(vision_stem) * patch_size) on a side.
+    vision_stem: tuple = ()
+    vision_layers: int = 4
+    vision_heads: int = 4
+    embed_dim: int = 64
+    mlp_ratio: int = 4
+    layer_norm_eps: float = 1e-5
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
+class Attention(nn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.head_dim = width // heads
+        self.scale = self.head_dim ** -0.5
+        self.q_proj = nn.Linear(width, width)
+        self.k_proj = nn.Linear(width, width)
+        self.v_proj = nn.Linear(width, width)
+        self.out_proj = nn.Linear(width, width)
+
+    def forward(self, x, mask=None):
+        b, n, d = x.shape
+
+        def split(t):
+            return t.view(b, n, self.heads, self.head_dim).transpose(1, 2)
+
+        q = split(self.q_proj(x) * self.scale)
+        k = split(self.k_proj(x))
+        v = split(self.v_proj(x))
+        weights = torch.matmul(q, k.transpose(-1, -2))
+        if mask is not None:
+            weights = weights + mask
+        weights = weights.softmax(dim=-1)
+        out = torch.matmul(weights, v).transpose(1, 2).reshape(b, n, d)
+        return self.out_proj(out)
+
+
+class Mlp(nn.Module):
+    def __init__(self, width, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(width, hidden)
+        self.fc2 = nn.Linear(hidden, width)
+
+    def forward(self, x):
+        return self.fc2(quick_gelu(self.fc1(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, width, heads, mlp_ratio, eps):
+        super().__init__()
+        self.layer_norm1 = nn.LayerNorm(width, eps=eps)
+        self.self_attn = Attention(width, heads)
+        self.layer_norm2 = nn.LayerNorm(width, eps=eps)
+        self.mlp = Mlp(width, width * mlp_ratio)
+
+    def forward(self, x, mask=None):
+        x = x + self.self_attn(self.layer_norm1(x), mask)
+        return x + self.mlp(self.layer_norm2(x))
+
+
+class TextTower(nn.Module):
+    def __init__(self, c: ClipConfig):
+        super().__init__()
+        self.token_embedding = nn.Embedding(c.vocab_size, c.text_width)
+        self.position_embedding = nn.Embedding(c.context_length, c.text_width)
+        self.layers = nn.ModuleList([Block(c.text_width, c.text_heads, c.mlp_ratio, c.layer_norm_eps) for _ in range(c.text_layers)])
+        self.final_layer_norm = nn.LayerNorm(c.text_width, eps=c.layer_norm_eps)
+        self.text_projection = nn.Linear(c.text_width, c.embed_dim, bias=False)
+        nn.init.normal_(self.token_embedding.weight, std=0.02)
+        nn.init.normal_(self.position_embedding.weight, std=0.01)
+
+    def forward(self, input_ids):
+        b, n = input_ids.shape
+        positions = torch.arange(n, device=input_ids.device).unsqueeze(0)
+        x = self.token_embedding(input_ids) + self.position_embedding(positions)
+        causal = torch.full((n, n), float('-inf'), device=x.device).triu(1)[None, None]
+        for layer in self.layers:
+            x = layer(x, causal)
+        last_hidden_state = self.final_layer_norm(x)
+        # The first <|endoftext|> (the largest id), as CLIP pools; int32 because ORT's ArgMax lacks int64.
+        eot = input_ids.to(dtype=torch.int).argmax(dim=-1)
+        pooled = last_hidden_state[torch.arange(b, device=x.device), eot]
+        return self.text_projection(pooled), last_hidden_state
+
+
+class VisionTower(nn.Module):
+    def __init__(self, c: ClipConfig):
+        super().__init__()
+        stem, channels = [], 3
+        for width in c.vision_stem:
+            stem.append(nn.Conv2d(channels, width, kernel_size=3, stride=2, padding=1))
+            channels = width
+        self.stem = nn.ModuleList(stem)
+        self.patch_embedding = nn.Conv2d(channels, c.vision_width, kernel_size=c.patch_size, stride=c.patch_size, bias=False)
+        patches = (c.image_size // (2 ** len(c.vision_stem) * c.patch_size)) ** 2
+        self.class_embedding = nn.Parameter(torch.randn(c.vision_width) * c.vision_width ** -0.5)
+        self.position_embedding = nn.Embedding(patches + 1, c.vision_width)
+        nn.init.normal_(self.position_embedding.weight, std=0.02)
+        self.register_buffer('position_ids', torch.arange(patches + 1).unsqueeze(0), persistent=False)
+        self.pre_layrnorm = nn.LayerNorm(c.vision_width, eps=c.layer_norm_eps)
+        self.layers = nn.ModuleList([Block(c.vision_width, c.vision_heads, c.mlp_ratio, c.layer_norm_eps) for _ in range(c.vision_layers)])
+        self.post_layernorm = nn.LayerNorm(c.vision_width, eps=c.layer_norm_eps)
+        self.visual_projection = nn.Linear(c.vision_width, c.embed_dim, bias=False)
+
+    def forward(self, pixel_values):
+        b = pixel_values.shape[0]
+        x = pixel_values
+        for conv in self.stem:
+            x = quick_gelu(conv(x))
+        patches = self.patch_embedding(x).flatten(2).transpose(1, 2)
+        cls = self.class_embedding.expand(b, 1, -1)
+        x = torch.cat([cls, patches], dim=1) + self.position_embedding(self.position_ids)
+        x = self.pre_layrnorm(x)
+        for layer in self.layers:
+            x = layer(x)
+        last_hidden_state = x
+        pooled = self.post_layernorm(last_hidden_state[:, 0, :])
+        return self.visual_projection(pooled), last_hidden_state
+
+
+class Clip(nn.Module):
+    def __init__(self, c: ClipConfig):
+        super().__init__()
+        self.config = c
+        self.text_model = TextTower(c)
+        self.vision_model = VisionTower(c)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+    def forward(self, input_ids, pixel_values):
+        text = F.normalize(self.text_model(input_ids)[0], dim=-1)
+        image = F.normalize(self.vision_model(pixel_values)[0], dim=-1)
+        return text, image
