@@ -1,11 +1,12 @@
 // Starts the embedder: model, batching service, HTTP server, warm-up.
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import { errorBody } from '../common/http/api-error.ts';
+import { portOf, serveNode } from '../common/http/node-server.ts';
 import type { EmbedderConfig } from './config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
+import { DecodeBudget } from './image/index.ts';
 import { loadClip } from './model/clip.ts';
 import { defaultModelDir, fetchModel } from './model-fetch/fetch-model.ts';
 import { EmbeddingService } from './service/embedding-service.ts';
@@ -28,13 +29,19 @@ async function resolveModelDir(config: EmbedderConfig, log: Logger): Promise<str
   return dir;
 }
 
+/** The embedder's codes for what Node's HTTP layer refuses (common/http/node-server.ts). */
+const REFUSAL_CODES = { 400: 'bad_request', 408: 'request_timeout', 413: 'body_too_large', 431: 'headers_too_large', 500: 'internal_error' } as const;
+
 export async function startEmbedder(config: EmbedderConfig, log: Logger = pino({ name: 'embedder' })): Promise<RunningEmbedder> {
   const modelDir = await resolveModelDir(config, log);
-  const metrics = createMetrics();
+  const { limits } = config;
+  const decodeBudget = new DecodeBudget(limits.decodeBudgetBytes, limits.decodeWaitMs);
+  const metrics = createMetrics({ decodeBudget });
   const clip = await loadClip(modelDir, {
     device: config.device,
     variant: config.variant,
-    maxPixels: config.limits.maxPixels,
+    maxPixels: limits.maxPixels,
+    decodeLimits: { maxPixelsPerByte: limits.maxPixelsPerByte, budget: decodeBudget },
     decode: config.decode,
     onImageDecoded: ({ format, decoder, declined }) => metrics.imageDecodes.inc({ format, decoder, declined: declined ?? '' }),
     ...(config.threads ? { intraOpThreads: config.threads } : {}),
@@ -42,12 +49,25 @@ export async function startEmbedder(config: EmbedderConfig, log: Logger = pino({
   log.info({ model: clip.name, layout: clip.layout, dim: clip.dim, graphs: clip.graphs }, `embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`);
   metrics.model.set({ model: clip.name, layout: clip.layout, provider: clip.provider, dim: String(clip.dim) }, 1);
   const service = new EmbeddingService(clip, config.batching, metrics);
-  const app = createApp({ service, limits: config.limits, metrics, requestLog: log, ...(config.token ? { token: config.token } : {}) });
-
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  const app = createApp({
+    service,
+    limits,
+    metrics,
+    log,
+    requestLog: log,
+    ...(config.token ? { token: config.token } : {}),
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
   });
-  const { port } = server.address() as AddressInfo;
+
+  const server = await serveNode({
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    timeouts: config.timeouts,
+    errorBody: (status, message) => errorBody(REFUSAL_CODES[status], message),
+    onRefusal: (status, reason) => log.info({ status, reason }, 'request refused by the HTTP layer'),
+  });
+  const port = portOf(server);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   await service.warmUp();
   log.info({ url }, 'embedder ready');

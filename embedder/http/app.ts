@@ -6,7 +6,7 @@ import { limitBody } from '../../common/http/body-limit.ts';
 import { bearerAuth } from '../../common/http/bearer.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../../common/http/request-id.ts';
 import type { EmbedderDeps } from './context.ts';
-import { ApiError, onError } from './errors.ts';
+import { ApiError, errorHandler } from './errors.ts';
 import { serveOpenApi } from './openapi.ts';
 import { embedRoutes } from './routes/embed.ts';
 import { openAiRoutes } from './routes/openai.ts';
@@ -34,16 +34,16 @@ export function createApp(deps: EmbedderDeps): OpenAPIHono {
     requestLog?.[status >= 500 ? 'warn' : 'debug']({ requestId, method: c.req.method, route, status, ms: Math.round(seconds * 1e5) / 100 }, 'request');
   });
 
-  if (deps.token)
-    app.use(
-      '/v1/*',
-      bearerAuth({
-        token: deps.token,
-        missing: unauthorized('missing Authorization: Bearer token'),
-        malformed: unauthorized('malformed Authorization header'),
-        wrong: unauthorized('invalid token'),
-      }),
-    );
+  const tokenFor = (token: string) =>
+    bearerAuth({
+      token,
+      missing: unauthorized('missing Authorization: Bearer token'),
+      malformed: unauthorized('malformed Authorization header'),
+      wrong: unauthorized('invalid token'),
+    });
+  if (deps.token) app.use('/v1/*', tokenFor(deps.token));
+  // Metrics have their own token: a Prometheus scraper need not hold the one that embeds.
+  if (deps.metricsToken) app.use('/metrics', tokenFor(deps.metricsToken));
   // The unread rest of a refused body makes the connection unusable: the client is told not to reuse it.
   app.use(
     '/v1/*',
@@ -59,9 +59,9 @@ export function createApp(deps: EmbedderDeps): OpenAPIHono {
   embedRoutes(app, deps);
   scoringRoutes(app, deps);
   operationRoutes(app, deps);
-  serveOpenApi(app, deps.token !== undefined);
+  serveOpenApi(app, deps.token !== undefined, deps.metricsToken !== undefined);
 
   app.notFound(noRoute);
-  app.onError(onError);
+  app.onError(errorHandler(deps.log));
   return app;
 }

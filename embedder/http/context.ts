@@ -1,5 +1,6 @@
 import type { EmbedderLimits } from '../config.ts';
 import type { EmbeddingService } from '../service/embedding-service.ts';
+import type { ErrorLog } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 /** What every route handler can reach. */
@@ -8,6 +9,10 @@ export interface EmbedderDeps {
   limits: EmbedderLimits;
   metrics: Metrics;
   token?: string;
+  /** Protects GET /metrics when set (EMBEDDER_METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Where failures are logged (default: the console). */
+  log?: ErrorLog;
   /** One line per request with the caller's x-request-id: debug, or warn for a 5xx (EMBEDDER_LOG_LEVEL). */
   requestLog?: RequestLog;
 }

@@ -4,13 +4,13 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ENVELOPE_CODES, envelopeErrorHandler, ApiError as KitApiError } from '../../common/http/api-error.ts';
 import { QueueFullError, QueueTimeoutError, ShuttingDownError } from '../batching/dynamic-batcher.ts';
-import { ImageInputError, ImageTooLargeError } from '../image/index.ts';
+import { CorruptImageError, DecodeBudgetError, ImageInputError, ImageTooLargeError, ImplausibleImageError } from '../image/index.ts';
 import { UrlFetchError } from '../net/safe-fetch.ts';
 import { ImageReferenceError, type ImageReferenceProblem } from '../service/image-input.ts';
 
 /**
  * Every code the embedder chooses itself. Image decoding (ImageInputError:
- * unsupported_image_format, corrupt_image) and image URL fetching
+ * unsupported_image_format, corrupt_image, decompression_bomb) and image URL fetching
  * (UrlFetchError: url_forbidden, url_invalid, url_timeout, …) name their own
  * codes, which are passed on as they are.
  */
@@ -28,9 +28,14 @@ export const ERROR_CODES = [
   'body_too_large',
   'model_not_found',
   'unauthorized',
+  // refused by the HTTP layer before any route (server.ts)
+  'bad_request',
+  'request_timeout',
+  'headers_too_large',
   // the model and its queues
   'not_ready',
   'queue_full',
+  'decode_budget_full',
   'timeout',
   'shutting_down',
 ] as const;
@@ -54,6 +59,9 @@ function knownError(error: Error): ApiError<string> | undefined {
     return new ApiError(status, code, error.message);
   }
   if (error instanceof ImageTooLargeError) return new ApiError(413, 'image_too_large', `${error.message} (EMBEDDER_MAX_PIXELS)`);
+  if (error instanceof ImplausibleImageError) return new ApiError<string>(413, error.code, `${error.message} (EMBEDDER_MAX_PIXELS_PER_BYTE)`);
+  if (error instanceof DecodeBudgetError)
+    return new ApiError(503, 'decode_budget_full', `${error.message} (EMBEDDER_DECODE_BUDGET_BYTES)`, { 'retry-after': String(error.retryAfterSeconds) });
   if (error instanceof ImageInputError) return new ApiError<string>(error.status as ContentfulStatusCode, error.code, error.message);
   if (error instanceof UrlFetchError) return new ApiError<string>(error.status, error.code, error.message);
   if (error instanceof QueueFullError)
@@ -63,9 +71,18 @@ function knownError(error: Error): ApiError<string> | undefined {
   return undefined;
 }
 
-export const onError = envelopeErrorHandler({
-  known: knownError,
-  report: (error, known) => {
-    if (!known) console.error(error);
-  },
-});
+/** Where the embedder's error handler reports: unexpected errors, and the decoder's own words behind a corrupt_image. */
+export interface ErrorLog {
+  error(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+/** The app's onError; clients get the project's words, the log gets the libraries' (a decoder's message, a stack). */
+export const errorHandler = (log: ErrorLog = { error: console.error, warn: console.warn }) =>
+  envelopeErrorHandler({
+    known: knownError,
+    report: (error, known) => {
+      if (!known) log.error({ err: error }, 'unhandled error');
+      else if (error instanceof CorruptImageError && error.cause instanceof Error) log.warn({ decoder: error.cause.message }, error.message);
+    },
+  });

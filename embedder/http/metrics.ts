@@ -1,9 +1,30 @@
 // Prometheus metrics of the embedder, in a registry of its own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DecodeBudget } from '../image/index.ts';
 
-export function createMetrics() {
+export function createMetrics({ decodeBudget }: { decodeBudget?: DecodeBudget } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'embedder_process_' });
+  if (decodeBudget) {
+    new Gauge({
+      name: 'embedder_decode_budget_bytes',
+      help: 'Decoded pixel memory reserved by images being decoded (in_use), and the budget (capacity)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        this.set({ state: 'in_use' }, decodeBudget.inUseBytes);
+        this.set({ state: 'capacity' }, decodeBudget.capacityBytes);
+      },
+    });
+    new Gauge({
+      name: 'embedder_decode_budget_waiting',
+      help: 'Images waiting for room in the decode budget',
+      registers: [registry],
+      collect() {
+        this.set(decodeBudget.waiting);
+      },
+    });
+  }
   return {
     registry,
     requests: new Counter({

@@ -3,8 +3,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { serveOpenApiDocument } from '../../common/http/openapi.ts';
 
-export function serveOpenApi(app: OpenAPIHono, authenticated: boolean): void {
+export function serveOpenApi(app: OpenAPIHono, authenticated: boolean, metricsAuthenticated = false): void {
   if (authenticated) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'EMBEDDER_TOKEN' });
+  if (metricsAuthenticated)
+    app.openAPIRegistry.registerComponent('securitySchemes', 'metrics', { type: 'http', scheme: 'bearer', description: 'EMBEDDER_METRICS_TOKEN' });
   serveOpenApiDocument(app, {
     openapi: '3.1.0',
     info: {

@@ -3,7 +3,7 @@
 // they enforce, and the float32 output format.
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { describeIssues } from '../../common/http/json-body.ts';
+import { describeIssues, UnreadableJsonError } from '../../common/http/json-body.ts';
 import type { RequestRules } from '../../common/http/routes.ts';
 import type { EmbedderLimits } from '../config.ts';
 import { ApiError } from './errors.ts';
@@ -11,7 +11,7 @@ import { ApiError } from './errors.ts';
 const invalidRequest = (error: z.ZodError) => new ApiError(400, 'invalid_request', describeIssues(error, { limit: 1, whole: 'body' }));
 
 export const requestRules: RequestRules = {
-  malformed: () => new ApiError(400, 'invalid_json', 'request body must be valid JSON'),
+  malformed: (cause) => new ApiError(400, 'invalid_json', `request body must be valid JSON${cause instanceof UnreadableJsonError ? ` (${cause.message})` : ''}`),
   invalid: invalidRequest,
   invalidParameters: invalidRequest,
   repeated: (name) => new ApiError(400, 'invalid_request', `${name}: give the parameter once`),

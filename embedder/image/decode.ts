@@ -35,7 +35,8 @@ async function raw(
     const message = (error as Error).message;
     // probeImage checks first; this is sharp's own backstop for a header that lied.
     if (/pixel limit/i.test(message)) throw new ImageTooLargeError(header.width, header.height, maxPixels);
-    throw new CorruptImageError(`image could not be decoded: ${message}`, { cause: error });
+    // libvips' own words stay in the cause, for the service's log.
+    throw new CorruptImageError('the image data is damaged or truncated and could not be decoded', { cause: error });
   }
 }
 

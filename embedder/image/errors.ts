@@ -38,6 +38,36 @@ export class ImageTooLargeError extends ImageInputError {
   }
 }
 
+/** A small file that would expand to far more than it holds: refused before it is expanded. */
+export class DecompressionBombError extends ImageInputError {
+  readonly status = 413;
+  readonly code = 'decompression_bomb';
+  override readonly name: string = 'DecompressionBombError';
+}
+
+/**
+ * The header declares far more pixels than a file of this size holds in any
+ * real image (a few hundred bytes declaring 7000×7000), refused before any
+ * pixel is decoded.
+ */
+export class ImplausibleImageError extends DecompressionBombError {
+  override readonly name = 'ImplausibleImageError';
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly fileBytes: number,
+    readonly maxPixelsPerByte: number,
+    readonly exemptPixels: number,
+  ) {
+    const pixels = width * height;
+    super(
+      `image declares ${width}x${height} = ${pixels} pixels in a ${fileBytes}-byte file (${Math.round(pixels / fileBytes)} pixels per byte); ` +
+        `an image over ${exemptPixels} pixels may declare at most ${maxPixelsPerByte} pixels per byte of file`,
+    );
+  }
+}
+
 /** A preprocessing config file that cannot be understood. A deployment problem, not a client one. */
 export class PreprocessConfigError extends Error {
   readonly status = 500;

@@ -1,4 +1,6 @@
-export { preprocess, DEFAULT_MAX_PIXELS } from './preprocess.ts';
+export { preprocess, decodeCost, DEFAULT_MAX_PIXELS } from './preprocess.ts';
+export { DecodeBudget, DecodeBudgetError } from './decode-budget.ts';
+export { RATIO_EXEMPT_PIXELS } from './probe.ts';
 export type { DecodeReport, PreprocessOptions } from './preprocess.ts';
 export { loadPreprocessConfig } from './load-config.ts';
 export {
@@ -16,6 +18,7 @@ export {
   UnsupportedImageFormatError,
   CorruptImageError,
   ImageTooLargeError,
+  ImplausibleImageError,
   PreprocessConfigError,
 } from './errors.ts';
 export { sniffImageFormat } from './sniff.ts';

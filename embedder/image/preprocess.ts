@@ -1,6 +1,7 @@
 import { resizeRgbAsync } from '../../native/index.ts';
 import type { PreprocessConfig } from './config.ts';
 import { decodeJpegShrunk, decodeRgb } from './decode.ts';
+import type { DecodeBudget } from './decode-budget.ts';
 import { decodeJpegResized } from './jpeg-native.ts';
 import { centerCropPlacement, resizedSize } from './geometry.ts';
 import { probeImage, uprightSize, type ImageHeader } from './probe.ts';
@@ -22,6 +23,15 @@ export interface PreprocessOptions {
   readonly decode?: 'exact' | 'fast';
   /** Told which decoder produced each image's pixels (the embedder counts them in /metrics). */
   readonly onDecoded?: (report: DecodeReport) => void;
+  /** The decompression-ratio rule (probe.ts checkRatio); default: none. */
+  readonly maxPixelsPerByte?: number;
+  /** Pixel memory shared with every other decode in the process; default: none. */
+  readonly budget?: DecodeBudget;
+}
+
+/** Bytes an image holds while it is decoded: its RGB pixels at the size they are decoded at. */
+export function decodeCost(header: ImageHeader, shrink = 1): number {
+  return Math.ceil(header.width / shrink) * Math.ceil(header.height / shrink) * 3;
 }
 
 /**
@@ -46,7 +56,8 @@ function jpegShrink(header: ImageHeader, config: PreprocessConfig): number {
  * Image bytes to the model's pixel tensor, float32 CHW (3 x H x W), the way Hugging Face's
  * CLIPImageProcessor does it on PIL: EXIF orientation, PIL convert("RGB"), Pillow resize, centre crop,
  * rescale, normalise.
- * @throws UnsupportedImageFormatError (415), CorruptImageError (400), ImageTooLargeError (413)
+ * @throws UnsupportedImageFormatError (415), CorruptImageError (400), ImageTooLargeError and
+ *   ImplausibleImageError (413), DecodeBudgetError (the budget stayed spent)
  */
 export async function preprocess(
   imageBytes: Uint8Array,
@@ -54,8 +65,22 @@ export async function preprocess(
   options: PreprocessOptions = {},
 ): Promise<Float32Array> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const header = await probeImage(imageBytes, maxPixels);
+  const header = await probeImage(imageBytes, maxPixels, options.maxPixelsPerByte);
   const shrink = options.decode === 'fast' ? jpegShrink(header, config) : 1;
+  const release = await options.budget?.reserve(decodeCost(header, shrink));
+  try {
+    return await decodeToTensor(imageBytes, config, header, { shrink, maxPixels, onDecoded: options.onDecoded });
+  } finally {
+    release?.();
+  }
+}
+
+async function decodeToTensor(
+  imageBytes: Uint8Array,
+  config: PreprocessConfig,
+  header: ImageHeader,
+  { shrink, maxPixels, onDecoded }: { shrink: number; maxPixels: number; onDecoded: PreprocessOptions['onDecoded'] },
+): Promise<Float32Array> {
   let declined: string | undefined;
   if (header.format === 'jpeg' && shrink === 1) {
     const resized = resizedSize(uprightSize(header), config.resize);
@@ -63,13 +88,13 @@ export async function preprocess(
     const resize = { ...resized, filter: config.resample };
     const pixels = await decodeJpegResized(imageBytes, header, { maxPixels, resize, region: placement.source });
     if (!('declined' in pixels)) {
-      options.onDecoded?.({ format: 'jpeg', decoder: 'native' });
+      onDecoded?.({ format: 'jpeg', decoder: 'native' });
       return toChwTensor(pixels, placement, config);
     }
     declined = pixels.declined;
   }
   const image = shrink > 1 ? await decodeJpegShrunk(imageBytes, header, maxPixels, shrink) : await decodeRgb(imageBytes, header, maxPixels);
-  options.onDecoded?.({ format: header.format, decoder: header.format === 'gif' ? 'gif' : 'libvips', ...(declined ? { declined } : {}) });
+  onDecoded?.({ format: header.format, decoder: header.format === 'gif' ? 'gif' : 'libvips', ...(declined ? { declined } : {}) });
   // Sizes follow the full-resolution upright image, whatever resolution it was decoded at.
   const resized = resizedSize(shrink > 1 ? uprightSize(header) : image, config.resize);
   const placement = centerCropPlacement(resized, config.centerCrop);

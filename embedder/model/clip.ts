@@ -1,7 +1,7 @@
 // A loaded CLIP model: tokenizer, image preprocessing and the two towers
 // behind one interface, whatever the layout or the execution provider.
 import { readFileSync } from 'node:fs';
-import { loadPreprocessConfig, preprocess, tensorShape, type DecodeReport, type PreprocessConfig } from '../image/index.ts';
+import { loadPreprocessConfig, preprocess, tensorShape, type DecodeReport, type PreprocessConfig, type PreprocessOptions } from '../image/index.ts';
 import { openSession, type Provider, type RuntimeOptions } from '../runtime/execution-provider.ts';
 import { probePixels, towerWithPooledRowEarly } from '../runtime/pooled-tower.ts';
 import { ClipTower, type PixelBatch } from '../runtime/tower.ts';
@@ -16,6 +16,8 @@ export interface LoadClipOptions extends RuntimeOptions {
   decode?: 'exact' | 'fast';
   /** Told which decoder produced each image's pixels. */
   onImageDecoded?: (report: DecodeReport) => void;
+  /** The decompression-ratio rule and the decode budget shared by every image (embedder/image/preprocess.ts). */
+  decodeLimits?: Pick<PreprocessOptions, 'maxPixelsPerByte' | 'budget'>;
   /**
    * Rewrite each tower's graph so that the last block's row-wise steps run on the pooled token only
    * (runtime/pooled-rows.ts), where that reproduces the exported graph's embeddings. Default true.
@@ -118,6 +120,7 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
       decode,
       ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}),
       ...(options.onImageDecoded ? { onDecoded: options.onImageDecoded } : {}),
+      ...options.decodeLimits,
     });
 
   return {

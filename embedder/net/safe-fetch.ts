@@ -35,7 +35,7 @@ function guardedLookup(policy: AddressPolicy): LookupFunction {
       const allowed = addresses.filter((a) => policy(a.address));
       if (allowed.length === 0)
         return callback(
-          new UrlFetchError(`image URL host ${hostname} resolves to a private or reserved address`, 403, 'url_forbidden'),
+          new UrlFetchError("the image URL's host resolves to a private or reserved address", 403, 'url_forbidden'),
           '',
           4,
         );
@@ -59,7 +59,7 @@ function checkedTarget(policy: AddressPolicy, raw: string, base?: URL): URL {
   // A literal IP host skips DNS, so it is checked here; names are checked in the lookup.
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (parseIp(host) && !policy(host))
-    throw new UrlFetchError(`image URL host ${host} is a private or reserved address`, 403, 'url_forbidden');
+    throw new UrlFetchError('the image URL points at a private or reserved address', 403, 'url_forbidden');
   return url;
 }
 
@@ -85,7 +85,26 @@ export async function safeFetch(rawUrl: string, options: SafeFetchOptions): Prom
   } catch (error) {
     if (error instanceof UrlFetchError) throw error;
     if (deadline.aborted) throw new UrlFetchError(`image URL did not answer within ${timeoutMs} ms`, 504, 'url_timeout');
-    throw new UrlFetchError(`image URL could not be fetched: ${(error as Error).message}`, 502, 'url_unreachable');
+    throw new UrlFetchError(`image URL could not be fetched: ${networkFailure(error)}`, 502, 'url_unreachable');
+  }
+}
+
+/** A network error in words that name no address (Node's own messages carry the one it connected to). */
+function networkFailure(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'its host name does not resolve';
+    case 'ECONNREFUSED':
+      return 'the connection was refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'the connection was reset';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'the host is unreachable';
+    default:
+      return 'network error';
   }
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
+import { rawExchange, rawRequest } from '../security/raw-http.ts';
 import { PNG_SIGNATURE, pngChunk } from '../support/png.ts';
 import { temporaryDirectory } from '../support/files.ts';
 import { eventually } from '../support/timing.ts';
@@ -178,6 +179,7 @@ describe('embedder input validation', () => {
     ['a 50,000 × 50,000 PNG header', () => post(`${embedder.url}/v1/embed/image`, new Uint8Array(pngHeader(50_000, 50_000)), { 'content-type': 'image/png' }), 413, 'image_too_large'],
     ['a huge JSON body', () => post(`${embedder.url}/v1/embed/text`, JSON.stringify({ texts: ['x'.repeat(3 * 1024 * 1024)] })), 413, 'body_too_large'],
     ['malformed JSON', () => post(`${embedder.url}/v1/embed/text`, '{"texts": ['), 400, 'invalid_json'],
+    ['JSON that is not UTF-8', () => post(`${embedder.url}/v1/embed/text`, new Uint8Array([...Buffer.from('{"text":"'), 0xc3, 0x28, ...Buffer.from('"}')])), 400, 'invalid_json'],
     ['texts of the wrong type', () => post(`${embedder.url}/v1/embed/text`, { texts: [1, 2] }), 400, 'invalid_request'],
     ['too many items', () => post(`${embedder.url}/v1/embed/text`, { texts: Array(9).fill('a') }), 400, 'invalid_request'],
     ['a text over the length limit', () => post(`${embedder.url}/v1/embeddings`, { input: 'x'.repeat(5000) }), 400, 'invalid_request'],
@@ -203,6 +205,8 @@ describe('embedder input validation', () => {
     const { error } = (await response.json()) as { error: { code: string; message: string } };
     expect(error.code).toBe(code);
     if (limitNamed[name]) expect(error.message).toContain(limitNamed[name]);
+    // In the project's words: the decoders' own messages go to the log.
+    expect(error.message).not.toMatch(/vips|libjpeg|libpng|spng/i);
     expect((await post(`${embedder.url}/v1/embed/text`, { text: 'still alive' })).status).toBe(200);
   });
 
@@ -239,9 +243,21 @@ describe('embedder input validation', () => {
 });
 
 describe('embedder operations', () => {
-  it('requires the bearer token on /v1 when EMBEDDER_TOKEN is set', async () => {
-    const embedder = await startService('embedder/main.ts', { MODEL_DIR: join(modelsDir, 'tiny-immich'), EMBEDDER_PORT: '0', EMBEDDER_TOKEN: 's3cret' }, 'embedder ready');
+  it('requires the bearer token on /v1 when EMBEDDER_TOKEN is set, and its own token on /metrics when EMBEDDER_METRICS_TOKEN is', async () => {
+    const embedder = await startService(
+      'embedder/main.ts',
+      { MODEL_DIR: join(modelsDir, 'tiny-immich'), EMBEDDER_PORT: '0', EMBEDDER_TOKEN: 's3cret', EMBEDDER_METRICS_TOKEN: 'scraper' },
+      'embedder ready',
+    );
     try {
+      for (const authorization of [undefined, 'Bearer s3cret', 'Bearer wrong']) {
+        const refused = await fetch(`${embedder.url}/metrics`, { headers: authorization ? { authorization } : {} });
+        expect(refused.status).toBe(401);
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+      }
+      const scraped = await fetch(`${embedder.url}/metrics`, { headers: { authorization: 'Bearer scraper' } });
+      expect(await scraped.text()).toContain('embedder_requests_total');
+      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, { authorization: 'Bearer scraper' })).status).toBe(401);
       for (const authorization of [undefined, 'Basic czNjcmV0', 'Bearer wrong']) {
         const refused = await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, authorization ? { authorization } : {});
         expect(refused.status).toBe(401);
@@ -250,6 +266,34 @@ describe('embedder operations', () => {
       }
       expect((await post(`${embedder.url}/v1/embed/text`, { text: 'x' }, { authorization: 'Bearer s3cret' })).status).toBe(200);
       expect((await fetch(`${embedder.url}/healthz`)).status).toBe(200);
+    } finally {
+      await embedder.stop();
+    }
+  });
+
+  it('answers in JSON what its HTTP layer refuses: a body that never comes (408), oversized headers (431), malformed HTTP (400)', async () => {
+    const embedder = await startService(
+      'embedder/main.ts',
+      { MODEL_DIR: join(modelsDir, 'tiny-hf'), EMBEDDER_PORT: '0', EMBEDDER_HEADERS_TIMEOUT_MS: '500', EMBEDDER_REQUEST_TIMEOUT_MS: '1000' },
+      'embedder ready',
+    );
+    try {
+      const promisedMore = await rawExchange(
+        embedder.url,
+        rawRequest('POST', '/v1/embed/text', { 'content-type': 'application/json', 'content-length': 100 }, '{"text":'),
+      );
+      expect([promisedMore.status, JSON.parse(promisedMore.body)]).toEqual([408, { error: { code: 'request_timeout', message: expect.stringMatching(/not received in time/) } }]);
+      expect(promisedMore.elapsedMs).toBeLessThan(5000);
+      const headersNeverEnd = await rawExchange(embedder.url, 'GET /healthz HTTP/1.1\r\nhost: localhost\r\n');
+      expect(headersNeverEnd.status).toBe(408);
+      const oversized = await rawExchange(embedder.url, rawRequest('GET', '/healthz', { 'x-padding': 'a'.repeat(20_000) }));
+      expect([oversized.status, oversized.headers['content-type'], JSON.parse(oversized.body).error.code]).toEqual([431, 'application/json', 'headers_too_large']);
+      const malformed = await rawExchange(embedder.url, 'NOT HTTP AT ALL\r\n\r\n');
+      expect([malformed.status, JSON.parse(malformed.body).error.code]).toEqual([400, 'bad_request']);
+      const backslash = await rawExchange(embedder.url, rawRequest('GET', '/v1\\models', { connection: 'close' }));
+      expect([backslash.status, JSON.parse(backslash.body).error.code]).toEqual([400, 'bad_request']);
+      expect((await post(`${embedder.url}/v1/embed/text`, { text: 'still serving' })).status).toBe(200);
+      expect(embedder.logs.some((line) => line.includes('unhandled error'))).toBe(false);
     } finally {
       await embedder.stop();
     }

@@ -29,7 +29,7 @@ const modelsSchema = z
 
 const readySchema = z.object({ status: z.literal('ready'), model: z.string(), provider: z.string() });
 
-export function operationRoutes(app: OpenAPIHono, { service, metrics }: EmbedderDeps): void {
+export function operationRoutes(app: OpenAPIHono, { service, metrics, metricsToken }: EmbedderDeps): void {
   const models = createRoute({
     method: 'get',
     path: '/v1/models',
@@ -85,9 +85,13 @@ export function operationRoutes(app: OpenAPIHono, { service, metrics }: Embedder
   const prometheus = createRoute({
     method: 'get',
     path: '/metrics',
-    security: [], // outside /v1: no token
-    summary: 'Prometheus metrics: requests, latency, batches, queues, image decodes, the model',
-    responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    // Outside /v1: EMBEDDER_METRICS_TOKEN when set, else public.
+    security: metricsToken ? [{ metrics: [] }] : [],
+    summary: 'Prometheus metrics: requests, latency, batches, queues, image decodes, the decode budget, the model',
+    responses: {
+      200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+      ...(metricsToken ? { 401: failureResponse('No or wrong EMBEDDER_METRICS_TOKEN') } : {}),
+    },
   });
   serveRoute(app, prometheus, requestRules, async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
