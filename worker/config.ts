@@ -55,6 +55,15 @@ const schema = z.object({
   /** How long an isolate trusts the index version it read from KV. */
   INDEX_VERSION_TTL_MS: int(5000, 0, 600_000),
   RATE_LIMIT_PERIOD_SECONDS: int(60, 1, 3600),
+  /**
+   * Whether CF-Connecting-IP names the client: on Cloudflare it does (the edge
+   * sets it); locally a client can send its own, so the local runner sets this
+   * false and every local client shares one rate-limit bucket.
+   */
+  TRUST_CF_CONNECTING_IP: z
+    .union([z.boolean(), z.enum(['0', '1', 'true', 'false'])])
+    .default(true)
+    .transform((v) => v === true || v === '1' || v === 'true'),
   MAX_TOP_K: int(100, 1, 100),
   MAX_QUERY_CHARS: int(1000, 1, 10_000),
   /** JSON bodies of searches (a base64 image is 4/3 of its bytes). */

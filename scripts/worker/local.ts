@@ -75,6 +75,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     ...(options.embedderToken ? { EMBEDDER_TOKEN: options.embedderToken } : {}),
     ...(options.vectorizeToken ? { VECTORIZE_TOKEN: options.vectorizeToken } : {}),
     ...(options.adminToken ? { ADMIN_TOKEN: options.adminToken } : {}),
+    // Miniflare passes on a client's own CF-Connecting-IP: one rate-limit bucket for every local client (worker/middleware/rate-limit.ts).
+    TRUST_CF_CONNECTING_IP: 'false',
     ...options.vars,
   };
   const rateLimit = options.rateLimit ?? { limit: 600, period: 60 };
