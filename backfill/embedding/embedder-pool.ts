@@ -8,6 +8,7 @@ import { FatalError, RejectedError, TransientError, networkMessage } from '../fa
 import { responseFailure } from '../http-errors.ts';
 import type { Log } from '../log.ts';
 import { DEFAULT_RETRY, backoffDelay, sleep, type RetryPolicy } from '../retry.ts';
+import { multipartFiles } from './multipart.ts';
 
 export interface EmbedderModel {
   /** The model's name (GET /v1/models). */
@@ -65,9 +66,8 @@ export class EmbedderPool {
 
   async embedImages(images: readonly Uint8Array[]): Promise<Float32Array[]> {
     return this.call(`embedding ${images.length} image${images.length === 1 ? '' : 's'}`, async (endpoint) => {
-      const form = new FormData();
-      images.forEach((bytes, i) => form.append('image', new Blob([bytes as Uint8Array<ArrayBuffer>]), `${i}`));
-      return this.rows(endpoint, '/v1/embed/image', form, images.length);
+      const { body, contentType } = multipartFiles('image', images);
+      return this.rows(endpoint, '/v1/embed/image', body, images.length, contentType);
     });
   }
 
@@ -136,11 +136,11 @@ export class EmbedderPool {
     endpoint.checked = true;
   }
 
-  private async rows(endpoint: Endpoint, path: string, body: FormData | string, count: number, contentType?: string): Promise<Float32Array[]> {
+  private async rows(endpoint: Endpoint, path: string, body: Uint8Array | string, count: number, contentType: string): Promise<Float32Array[]> {
     const response = await this.fetch(endpoint, path, {
       method: 'POST',
-      headers: this.headers({ accept: 'application/octet-stream', ...(contentType ? { 'content-type': contentType } : {}) }),
-      body,
+      headers: this.headers({ accept: 'application/octet-stream', 'content-type': contentType }),
+      body: body as Uint8Array<ArrayBuffer> | string,
     });
     if (!response.ok) throw await this.failure(endpoint, `POST ${path}`, response);
     const dim = Number(response.headers.get('x-embedding-dim'));
