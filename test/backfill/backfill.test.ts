@@ -15,6 +15,7 @@ import { generate } from '../../embedder/model-gen/generate.ts';
 import { temporaryDirectory } from '../support/files.ts';
 import { eventually, sleep } from '../support/timing.ts';
 import { cosine } from '../support/vectors.ts';
+import { startService } from '../support/service-process.ts';
 import { ADMIN_TOKEN, EMBEDDER_TOKEN, startStack, type Stack } from '../support/worker-stack.ts';
 import { checkpointEntries, readJsonLines, runCli, startCli, summaryOf, waitForCheckpoint, type CliOptions } from './cli.ts';
 import { makeCollection, noiseImage, type Collection } from './collection.ts';
@@ -23,6 +24,7 @@ import { indexClient, indexContents, vectorCount, type StoredVector } from './in
 const COUNT = 200;
 const tmp = temporaryDirectory('backfill-test-');
 let stack: Stack;
+let modelDir: string;
 let clip: Clip;
 let collection: Collection;
 let client: Cloudflare;
@@ -74,10 +76,11 @@ function smallDirectory(name: string, count: number, extra: Record<string, Uint8
 
 beforeAll(async () => {
   const [model] = generate({ arch: 'tiny', outDir: join(tmp, 'models'), seed: 7, layouts: ['hf'] });
-  [stack, collection] = await Promise.all([startStack({ modelDir: model!.dir }), makeCollection(join(tmp, 'photos'), COUNT)]);
+  modelDir = model!.dir;
+  [stack, collection] = await Promise.all([startStack({ modelDir }), makeCollection(join(tmp, 'photos'), COUNT)]);
   env = { EMBEDDER_URL: stack.embedder.url, EMBEDDER_TOKEN, INDEX_URL: stack.index.url };
   client = indexClient(stack.index.url);
-  clip = await loadClip(model!.dir);
+  clip = await loadClip(modelDir);
   const images = [...collection.images.values()];
   const rows = await clip.embedImages(images);
   images.forEach((bytes, i) => reference.set(contentId(bytes), rows[i]!));
@@ -256,6 +259,25 @@ describe('faults', () => {
     expect(code, stderr).toBe(0);
     expect(summaryOf(stdout).indexed).toBe(small.images.size);
     expect(stderr).toContain(`${deadUrl} set aside`);
+  });
+
+  it('429 from an embedder whose queue is full: the CLI waits as long as Retry-After asks, and the run completes', async () => {
+    // A queue of 8 images, filled for 200 ms before each batch: of six requests of 4 sent together, most are refused.
+    const busy = await startService('embedder/main.ts', { MODEL_DIR: modelDir, EMBEDDER_PORT: '0', EMBEDDER_MAX_QUEUE: '8', EMBEDDER_BATCH_WAIT_MS: '200' }, 'embedder ready');
+    try {
+      const small = smallDirectory('throttled', 24);
+      const { code, stdout, stderr } = await backfill(['throttled', '--index', 'throttled', '--create-index', '--batch-size', '4', '--concurrency', '6', ...fileFlags('throttled')], {
+        env: { EMBEDDER_URL: busy.url, EMBEDDER_TOKEN: '' },
+      });
+      expect(code, stderr).toBe(0);
+      expect(summaryOf(stdout).indexed).toBe(small.images.size);
+      const delays = [...stderr.matchAll(/HTTP 429 queue_full: .*; \S+ set aside for ([\d.]+) s/g)].map((m) => Number(m[1]));
+      expect(delays.length).toBeGreaterThan(0);
+      // Retry-After is at least 1 s; the jittered backoff alone would be well under it.
+      expect(Math.min(...delays)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await busy.stop();
+    }
   });
 
   it('--max-errors stops a run that goes badly, resumably', async () => {
