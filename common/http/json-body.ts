@@ -45,12 +45,12 @@ function parseJson(bytes: ArrayBuffer, rules: JsonBodyRules): unknown {
   } catch (error) {
     throw rules.malformed(error as Error);
   }
-  if (depthOver(body, MAX_JSON_DEPTH)) throw rules.malformed(new UnreadableJsonError(`the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`));
+  if (nestedDeeperThan(body, MAX_JSON_DEPTH)) throw rules.malformed(new UnreadableJsonError(`the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`));
   return body;
 }
 
 /** Whether `value` nests arrays or objects more than `max` levels deep; iterative, so any depth is measured without recursion. */
-function depthOver(value: unknown, max: number): boolean {
+export function nestedDeeperThan(value: unknown, max: number): boolean {
   const pending: [unknown, number][] = [[value, 0]];
   while (pending.length > 0) {
     const [next, depth] = pending.pop()!;

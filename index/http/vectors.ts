@@ -1,6 +1,7 @@
 // NDJSON vector uploads: one {"id","values","metadata"?,"namespace"?} per
 // line. Checked by hand rather than with zod — a 5,000 × 1,536 upload is
 // 7.7 M numbers and this is the hot path of bulk loading.
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../common/http/json-body.ts';
 import { idProblem } from '../../common/ids.ts';
 import { isPlainObject } from '../engine/filter.ts';
 import { badRequest, CODES } from '../errors.ts';
@@ -66,6 +67,9 @@ function parseLine(line: string, lineNo: number, dimensions: number): { header: 
   }
   if (metadata !== undefined && metadata !== null) {
     if (!isPlainObject(metadata)) throw badRequest(CODES.invalidMetadata, `${where}: "metadata" must be a JSON object`);
+    // Measured without recursion: JSON.stringify below would overflow the stack on a deep enough value.
+    if (nestedDeeperThan(metadata, MAX_JSON_DEPTH))
+      throw badRequest(CODES.invalidMetadata, `${where}: metadata is nested more than ${MAX_JSON_DEPTH} levels deep`);
     const bytes = utf8Bytes(JSON.stringify(metadata));
     if (bytes > LIMITS.maxMetadataBytes)
       throw badRequest(CODES.invalidMetadata, `${where}: metadata is ${bytes} bytes; the limit is ${LIMITS.maxMetadataBytes}`);
