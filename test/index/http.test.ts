@@ -2,6 +2,7 @@
 // Cloudflare envelope, nothing is half-applied, and the server keeps serving.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawExchange, rawRequest } from '../security/raw-http.ts';
 import { ndjson, startLocalTarget, type VectorizeTarget } from '../support/index-server.ts';
 
 let target: VectorizeTarget;
@@ -217,6 +218,31 @@ describe('routing and authentication', () => {
       const response = await fetch(`${target.baseURL}/accounts/a/vectorize/v2/indexes`, { headers });
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ success: false, result: null, errors: [{ code: 10000 }] });
+    }
+  });
+
+  it('answers in the envelope what its HTTP layer refuses: a body that never comes (408), oversized headers (431), malformed HTTP (400)', async () => {
+    const slow = await startLocalTarget({ timeouts: { headersMs: 300, requestMs: 600 } });
+    try {
+      const auth = { authorization: `Bearer ${slow.token}` };
+      const path = new URL(`${slow.baseURL}/accounts/a/vectorize/v2/indexes`).pathname;
+      const refused = async (request: string, status: number, code: number) => {
+        const answer = await rawExchange(slow.baseURL, request);
+        expect([answer.status, answer.headers['content-type'], JSON.parse(answer.body)]).toEqual([
+          status,
+          'application/json',
+          { result: null, success: false, errors: [{ code, message: expect.any(String) }], messages: [] },
+        ]);
+        return answer;
+      };
+      const promisedMore = await refused(rawRequest('POST', path, { ...auth, 'content-type': 'application/json', 'content-length': 500 }, '{"name":'), 408, 40015);
+      expect(promisedMore.elapsedMs).toBeLessThan(5000);
+      await refused(`GET ${path} HTTP/1.1\r\nhost: localhost\r\n`, 408, 40015);
+      await refused(rawRequest('GET', path, { ...auth, 'x-padding': 'p'.repeat(20_000) }), 431, 40016);
+      await refused('GET / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n', 400, 40026);
+      expect((await fetch(`${slow.baseURL}/accounts/a/vectorize/v2/indexes`, { headers: auth })).status).toBe(200);
+    } finally {
+      await slow.close();
     }
   });
 
