@@ -44,7 +44,8 @@ Embedding
                          and one that fails is set aside while the others carry on
                          (default $EMBEDDER_URL, else http://127.0.0.1:8790)
   --batch-size <n>       images per embedder request (default 32, at most 256)
-  --concurrency <n>      embedder requests in flight (default 4), so its batcher stays full
+  --concurrency <n>      embedder requests in flight (default 4 per embedder), so that every
+                         embedder's batcher stays full
 
 Ids and metadata
   --id-from content      (default) the first 32 hex characters of the SHA-256 of the image's

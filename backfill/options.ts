@@ -41,6 +41,7 @@ export const DEFAULTS = {
   indexUrl: 'http://127.0.0.1:8791/client/v4',
   workerUrl: 'http://127.0.0.1:8787',
   cloudflareBaseURL: 'https://api.cloudflare.com/client/v4',
+  /** Embedder requests in flight, per embedder. */
   concurrency: 4,
   batchSize: 32,
 };
@@ -149,7 +150,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: string
     cloudflare: { baseURL: cloudflareBaseURL, accountId: env.CLOUDFLARE_ACCOUNT_ID || undefined, apiToken: env.CLOUDFLARE_API_TOKEN || undefined },
     checkpoint: values.checkpoint,
     errors: values.errors,
-    concurrency: integer('--concurrency', values.concurrency, DEFAULTS.concurrency, 1, 256)!,
+    concurrency: integer('--concurrency', values.concurrency, Math.min(256, DEFAULTS.concurrency * embedders.length), 1, 256)!,
     batchSize: integer('--batch-size', values['batch-size'], DEFAULTS.batchSize, 1, 256)!,
     maxErrors: integer('--max-errors', values['max-errors'], undefined, 0, Number.MAX_SAFE_INTEGER),
     dryRun: values['dry-run'] ?? false,
