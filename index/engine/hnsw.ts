@@ -62,7 +62,10 @@ export class HnswGraph {
   add(labels: ArrayLike<number>, vectors: Float32Array): void {
     if (labels.length === 0) return;
     const rows = this.normalize ? unitRows(vectors, this.dim) : vectors;
-    this.index.add(toKeys(labels), rows, Math.min(this.threads, labels.length));
+    // Always the same thread count: when an add grows the graph, usearch sizes its per-thread
+    // contexts for that call's threads, and a later call with more threads than that then fails
+    // now and then ("Reserve capacity ahead of insertions!") once two of them insert at once.
+    this.index.add(toKeys(labels), rows, this.threads);
   }
 
   remove(labels: ArrayLike<number>): void {
