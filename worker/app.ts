@@ -48,7 +48,7 @@ function apiFor(services: Services): Hono<AppEnv> {
       origin: origins.includes('*') ? '*' : (origin) => (origins.includes(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Content-Type', 'Authorization', 'If-None-Match', 'X-Request-Id'],
-      exposeHeaders: ['ETag', 'Retry-After', 'X-Cache', 'Age', 'X-Request-Id'],
+      exposeHeaders: ['ETag', 'Retry-After', 'X-Cache', 'X-Consistency', 'Age', 'X-Request-Id'],
       maxAge: 86_400,
     }),
   );

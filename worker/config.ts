@@ -44,6 +44,8 @@ const schema = z.object({
   VECTORIZE_TOKEN: z.string().optional(),
   VECTORIZE_TIMEOUT_MS: int(10_000, 50, 120_000),
   ADMIN_TOKEN: z.string().optional(),
+  /** Signs search page cursors (worker/search/page-cursor.ts); unset: a key derived from ADMIN_TOKEN. */
+  CURSOR_SECRET: z.string().min(16).optional(),
   /** "*" or a comma-separated list of allowed origins. */
   CORS_ORIGINS: list.default(['*']),
   CACHE_TTL_SECONDS: seconds(60, 86_400),

@@ -7,11 +7,15 @@ import { z } from 'zod';
 import { idSchema } from '../common/ids.ts';
 import type { Config } from './config.ts';
 import { canonicalText } from './lib/hash.ts';
+import { MUTATION_ID } from './vectorize/mutation-log.ts';
 
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 
-/** Vectorize: top K ≤ 100, ≤ 50 when metadata comes back in full. */
-export const topKCap = (config: Config, metadata: MetadataLevel) => Math.min(config.MAX_TOP_K, metadata === 'all' ? 50 : 100);
+/** Vectorize: top K ≤ 100, ≤ 50 when metadata or values come back in full (`dedupe` needs the values). */
+export const topKCap = (config: Config, metadata: MetadataLevel, values = false) => Math.min(config.MAX_TOP_K, metadata === 'all' || values ? 50 : 100);
+/** Parts of a combined query. */
+export const MAX_QUERY_PARTS = 8;
+const MAX_PART_WEIGHT = 100;
 export const MAX_DIMENSIONS = 1536;
 const FLOAT32_MAX = 3.4028234663852886e38;
 const MAX_METADATA_BYTES = 10 * 1024;
@@ -112,10 +116,51 @@ const exactlyOne =
   };
 
 function checkTopK(config: Config) {
-  return (value: { k: number; metadata: MetadataLevel }, ctx: z.RefinementCtx) => {
-    const cap = topKCap(config, value.metadata);
-    if (value.k > cap)
-      ctx.addIssue({ code: 'custom', path: ['k'], message: `must be at most ${cap}${value.metadata === 'all' ? ' with metadata=all' : ''}` });
+  return (value: { k: number; metadata: MetadataLevel; dedupe?: number | undefined }, ctx: z.RefinementCtx) => {
+    const cap = topKCap(config, value.metadata, value.dedupe !== undefined);
+    const why = value.metadata === 'all' ? ' with metadata=all' : value.dedupe !== undefined ? ' with dedupe' : '';
+    if (value.k > cap) ctx.addIssue({ code: 'custom', path: ['k'], message: `must be at most ${cap}${why}` });
+  };
+}
+
+/** An image known by the SHA-256 of its bytes: `sha256:<64 hex digits>`. */
+export const imageHashSchema = z
+  .string()
+  .regex(/^sha256:[0-9a-fA-F]{64}$/, 'must be sha256:<64 hex digits>')
+  .transform((s) => s.slice('sha256:'.length).toLowerCase());
+export const isImageHashReference = (image: string) => image.startsWith('sha256:');
+
+/** The options that shape a ranking and page through it, in the query string (`coerce`) or a JSON body. */
+function rankingOptions(coerce: boolean) {
+  const number = coerce ? z.coerce.number() : z.number();
+  return {
+    cursor: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .meta({ description: 'The nextCursor of the previous page, with the same query and options: the page after it.' }),
+    minScore: number
+      .min(-1)
+      .max(1)
+      .optional()
+      .meta({ description: 'Only results with at least this cosine similarity.' }),
+    within: number
+      .min(0)
+      .max(2)
+      .optional()
+      .meta({ description: 'Only results scoring at least the best score minus this (an adaptive cutoff, e.g. 0.05).' }),
+    cutoff: z.enum(['gap']).optional().meta({ description: 'gap: only the results before the largest drop between consecutive scores.' }),
+    dedupe: number
+      .gt(0)
+      .max(1)
+      .optional()
+      .meta({ description: 'Drop a result whose cosine similarity to a better result is at least this (e.g. 0.95); k at most 50.' }),
+    after: z
+      .string()
+      .regex(MUTATION_ID, 'must be a mutationId as the admin routes return it (a UUID)')
+      .optional()
+      .meta({ description: 'A write\'s mutationId: cached only once the index has applied it; until then answered uncached with X-Consistency: pending.' }),
   };
 }
 
@@ -134,32 +179,65 @@ export function searchSchemas(config: Config) {
     namespace: namespaceSchema.optional().meta({ description: 'Search only this namespace.' }),
     metadata: metadataLevel.default('none').meta({ description: 'Metadata to return with each result.' }),
   };
+  const image = z
+    .string()
+    .min(1)
+    .max(Math.ceil((config.MAX_IMAGE_BYTES * 4) / 3) + 256)
+    .meta({ description: 'An https URL, a base64 data URL, base64, or sha256:<hex> of an image whose embedding is known.' });
 
   /** GET /v1/search query string. */
-  const get = z.strictObject({ q: text, ...options, filter: filterParam.optional() }).superRefine(checkTopK(config));
+  const get = z
+    .strictObject({
+      q: text.optional(),
+      image: imageHashSchema.optional().meta({
+        description: 'sha256:<hex> of an image POSTed before (or stored with POST /v1/items): search with its known embedding; 404 if none is known.',
+      }),
+      ...options,
+      filter: filterParam.optional(),
+      ...rankingOptions(true),
+    })
+    .superRefine(exactlyOne(['q', 'image'] as const))
+    .superRefine(checkTopK(config));
 
   /** Options in the query string of a raw-image POST. */
-  const imageParams = z.strictObject({ ...options, filter: filterParam.optional() }).superRefine(checkTopK(config));
+  const imageParams = z.strictObject({ ...options, filter: filterParam.optional(), ...rankingOptions(true) }).superRefine(checkTopK(config));
+
+  const part = z
+    .strictObject({
+      text: text.optional(),
+      image: image.optional(),
+      id: idSchema.optional().meta({ description: 'A stored item: its stored vector.' }),
+      weight: z
+        .number()
+        .min(-MAX_PART_WEIGHT)
+        .max(MAX_PART_WEIGHT)
+        .default(1)
+        .meta({ description: 'Negative to search away from this part; only the ratios between weights matter.' }),
+    })
+    .superRefine(exactlyOne(['text', 'image', 'id'] as const))
+    .meta({ id: 'QueryPart', description: 'Exactly one of text, image or id, with a weight.' });
 
   /** POST /v1/search JSON body. */
   const post = z
     .strictObject({
       text: text.optional(),
-      image: z
-        .string()
-        .min(1)
-        .max(Math.ceil((config.MAX_IMAGE_BYTES * 4) / 3) + 256)
-        .optional()
-        .meta({ description: 'An https URL, a base64 data URL or base64.' }),
+      image: image.optional(),
       vector: vectorSchema.optional(),
       id: idSchema.optional().meta({ description: 'Find items like this stored one.' }),
+      parts: z
+        .array(part)
+        .min(1)
+        .max(MAX_QUERY_PARTS)
+        .optional()
+        .meta({ description: 'A combined query: the normalised weighted sum of the parts\' unit embeddings.' }),
       ...options,
       k: z.number().int().min(1).max(100).default(defaultK).meta(kHelp),
       filter: filterSchema.optional(),
+      ...rankingOptions(false),
     })
-    .superRefine(exactlyOne(['text', 'image', 'vector', 'id'] as const))
+    .superRefine(exactlyOne(['text', 'image', 'vector', 'id', 'parts'] as const))
     .superRefine(checkTopK(config))
-    .meta({ id: 'SearchRequest', description: 'Exactly one of text, image, vector or id, with options.' });
+    .meta({ id: 'SearchRequest', description: 'Exactly one of text, image, vector, id or parts, with options.' });
 
   return { get, post, imageParams };
 }
@@ -238,6 +316,10 @@ export const searchResponseSchema = z
     query: jsonObject.meta({ description: 'The search as understood: type, canonical text / sha256 / id / dimensions, and options.' }),
     results: z.array(z.object({ id: z.string(), score: z.number(), metadata: jsonObject.optional() })),
     model: z.string().nullable(),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor`, with the same query and options, for the next page; null when there is none.' }),
     cache: z.enum(['hit', 'miss', 'stale']).meta({ description: 'Whether the results came from the edge cache.' }),
     timings: z.object({ embedMs: z.number(), searchMs: z.number(), totalMs: z.number() }),
   })

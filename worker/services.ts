@@ -62,7 +62,7 @@ function build(env: Env): Services {
       ? new VectorizeRestAdapter({ indexUrl: config.VECTORIZE_URL, token: config.VECTORIZE_TOKEN, timeoutMs: config.VECTORIZE_TIMEOUT_MS })
       : undefined);
   if (!binding) throw new ConfigError('no vector index: bind VECTORIZE or set VECTORIZE_URL to a Vectorize v2 REST index URL');
-  const index = new SearchIndex(binding);
+  const index = new SearchIndex(binding, env.SEARCH_KV);
 
   const embeddings = new QueryEmbedder(client, env.SEARCH_KV, config.EMBEDDING_KV_TTL_SECONDS, config.EMBEDDER_TIMEOUT_MS + 1000);
   const version = new IndexVersion(env.SEARCH_KV, config.INDEX_VERSION_TTL_MS);

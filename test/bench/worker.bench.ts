@@ -5,7 +5,11 @@
 // with one Node client for all, the same misses sent directly to the
 // embedder and the index, through the worker, and through a worker without
 // KV and result cache (what the worker's own code costs, apart from the
-// local KV and Cache API simulators).
+// local KV and Cache API simulators). Search API v2: on a worker without a
+// result cache but with KV, a combined query of three cached parts (two texts
+// and a stored item; no embedder call, which the run checks) against a plain
+// text query with a cached embedding; and paging to page 5 (k = 10, topK 50)
+// with the signed cursor: cached, uncached, and the walk from page 1.
 //   BENCH_DURATION (5 s per run)  BENCH_ITEMS (500)
 //   BENCH_MODEL_DIR (default: the full-size random ViT-B/32, generated into
 //   models/random-vit-b-32-hf if missing, so a miss costs what a real CLIP costs;
@@ -152,7 +156,18 @@ try {
   for (let i = 0; i < 20; i++) await workerMiss(bare)();
 
   const rows: Record<string, string | number>[] = [];
-  const results: Record<string, Record<number, Measured>> = { hit: {}, miss: {}, directLoop: {}, missLoop: {}, bareLoop: {} };
+  const results: Record<string, Record<number, Measured>> = {
+    hit: {},
+    miss: {},
+    directLoop: {},
+    missLoop: {},
+    bareLoop: {},
+    plainKv: {},
+    combinedKv: {},
+    page5Kv: {},
+    page5Hit: {},
+    walkTo5Kv: {},
+  };
   const record = (key: keyof typeof results, label: string, c: number, m: Measured) => {
     results[key]![c] = m;
     rows.push({ what: label, connections: c, 'req/s': m.rps, 'p50 ms': m.p50, 'p99 ms': m.p99, requests: m.requests, failed: m.failures });
@@ -173,6 +188,60 @@ try {
     record('missLoop', 'worker: miss from Node (same client)', c, await loops(c, workerMiss(worker)));
     record('bareLoop', 'worker without KV and result cache: miss from Node', c, await loops(c, workerMiss(bare)));
   }
+
+  // ---- Search API v2 -------------------------------------------------------------
+  // No result cache, KV on: every request embeds from KV (or not at all) and queries the index.
+  const kvOnly = (await stack.addWorker({ vars: { CACHE_TTL_SECONDS: '0' } })).url;
+  const plainPath = `/v1/search?q=${encodeURIComponent('a quiet lake at dusk')}&k=${K}`;
+  const combinedBody = JSON.stringify({
+    parts: [
+      { text: 'a quiet lake at dusk', weight: 1 },
+      { text: 'a busy street', weight: -0.5 },
+      { id: 'item-7', weight: 0.5 },
+    ],
+    k: K,
+  });
+  const post = { method: 'POST' as const, path: '/v1/search', headers: { 'content-type': 'application/json' }, body: combinedBody };
+  const postCombined = () => fetch(`${kvOnly}/v1/search`, { method: 'POST', headers: post.headers, body: combinedBody });
+  const v2Check = async (response: Response, what: string) => {
+    if (response.status !== 200) throw new Error(`${what}: HTTP ${response.status} ${await response.text()}`);
+    return (await response.json()) as { nextCursor: string | null; results: unknown[] };
+  };
+  await v2Check(await fetch(`${kvOnly}${plainPath}`), 'plain warm-up');
+  await v2Check(await postCombined(), 'combined warm-up');
+  // The parts' embeddings reach KV after the response: wait until a request makes no embedder call.
+  for (let settled = false; !settled; ) {
+    const before = await stack.embedderEmbedRequests();
+    await v2Check(await postCombined(), 'combined warm-up');
+    settled = (await stack.embedderEmbedRequests()) === before;
+  }
+  const cursors: string[] = [];
+  for (let page = 1, cursor = ''; page < 5; page++) {
+    const { nextCursor } = await v2Check(await fetch(`${worker}${plainPath}${cursor ? `&cursor=${cursor}` : ''}`), `page ${page}`);
+    if (!nextCursor) throw new Error(`page ${page} has no next cursor`);
+    cursors.push((cursor = nextCursor));
+  }
+  const page5Path = `${plainPath}&cursor=${cursors[3]}`;
+  await v2Check(await fetch(`${worker}${page5Path}`), 'page 5');
+  const walkTo5 = async () => {
+    let cursor = '';
+    for (let page = 1; page <= 5; page++) {
+      const response = await fetch(`${kvOnly}${plainPath}${cursor ? `&cursor=${cursor}` : ''}`);
+      if (!response.ok) throw new Error(`page ${page}: HTTP ${response.status}`);
+      cursor = ((await response.json()) as { nextCursor: string }).nextCursor;
+    }
+  };
+  const embedderCallsDuringCombined: Record<number, number> = {};
+  for (const c of [1, 16]) {
+    record('plainKv', 'v2: plain text query (page 1, topK 10), embedding from KV, no result cache', c, await cannon(kvOnly, c, [{ method: 'GET', path: plainPath }]));
+    const before = await stack.embedderEmbedRequests();
+    record('combinedKv', 'v2: combined query of 3 cached parts, no result cache', c, await cannon(kvOnly, c, [post]));
+    embedderCallsDuringCombined[c] = (await stack.embedderEmbedRequests()) - before;
+    record('page5Kv', 'v2: page 5 by cursor (topK 50), no result cache', c, await cannon(kvOnly, c, [{ method: 'GET', path: page5Path }]));
+    record('page5Hit', 'v2: page 5 by cursor, cache hit', c, await cannon(worker, c, [{ method: 'GET', path: page5Path }]));
+    record('walkTo5Kv', 'v2: pages 1 to 5 following cursors (per walk), no result cache', c, await loops(c, walkTo5));
+  }
+  log(`embedder calls while the combined queries ran: ${JSON.stringify(embedderCallsDuringCombined)}`);
 
   console.log('');
   printTable(rows);
@@ -204,6 +273,7 @@ try {
     results,
     overhead,
     hitToMissThroughput: Object.fromEntries(CONNECTIONS.map((c, i) => [c, round(ratios[i]!, 1)])),
+    embedderCallsDuringCombined,
     targets,
   });
   log(`wrote ${file}`);

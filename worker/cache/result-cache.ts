@@ -13,6 +13,8 @@ export interface SearchPayload {
   query: Record<string, unknown>;
   results: { id: string; score: number; metadata?: Record<string, unknown> }[];
   model: string | null;
+  /** The signed cursor of the next page (worker/search/page-cursor.ts), or null. */
+  nextCursor: string | null;
 }
 
 export interface CachedResult {

@@ -89,7 +89,7 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
     const images = items.filter((i) => i.image !== undefined);
     const [textRows, imageRows] = await Promise.all([
       inChunks(texts, EMBED_CHUNK, (chunk) => client.embedTexts(chunk.map((i) => i.text!))),
-      inChunks(images, EMBED_CHUNK, async (chunk) => client.embedImages(await Promise.all(chunk.map((i) => resolveImage(i.image!, imageLimits))))),
+      inChunks(images, EMBED_CHUNK, async (chunk) => c.var.services.embeddings.embedImagesAndRemember(await Promise.all(chunk.map((i) => resolveImage(i.image!, imageLimits))))),
     ]);
     const embedded = new Map<string, Float32Array>();
     texts.forEach((item, i) => embedded.set(item.id, textRows[i]!));

@@ -1,6 +1,7 @@
 // The vector index as the routes use it: the real VECTORIZE binding or the
 // REST adapter behind the same interface, with failures mapped to API errors.
 import type {
+  KVNamespace,
   Vectorize,
   VectorizeIndexInfo,
   VectorizeMatches,
@@ -9,6 +10,7 @@ import type {
 } from '@cloudflare/workers-types/index.ts';
 import { ApiError, IndexUnavailableError } from '../errors.ts';
 import { noteUpstreamError } from '../observability/request-context.ts';
+import { MutationLog } from './mutation-log.ts';
 import { vectorizeErrorCode } from './rest-adapter.ts';
 
 /** Maps a binding error (`<OP>_ERROR (code = n): ...`) to what the client should see. */
@@ -43,8 +45,15 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
 
 export class SearchIndex {
   #info: { dimensions: number; at: number } | undefined;
+  readonly #mutations: MutationLog;
 
-  constructor(readonly binding: Vectorize) {}
+  /** `kv`: where writes are recorded for `after=<mutationId>` across isolates (mutation-log.ts). */
+  constructor(
+    readonly binding: Vectorize,
+    kv?: KVNamespace,
+  ) {
+    this.#mutations = new MutationLog(kv);
+  }
 
   describe(): Promise<VectorizeIndexInfo> {
     return guard(() => this.binding.describe());
@@ -71,10 +80,21 @@ export class SearchIndex {
   }
 
   upsert(vectors: VectorizeVector[]): Promise<{ mutationId: string }> {
-    return guard(() => this.binding.upsert(vectors));
+    return this.#recorded(guard(() => this.binding.upsert(vectors)));
   }
 
   deleteByIds(ids: string[]): Promise<{ mutationId: string }> {
-    return guard(() => this.binding.deleteByIds(ids));
+    return this.#recorded(guard(() => this.binding.deleteByIds(ids)));
+  }
+
+  /** Whether the index has applied the write `mutationId` (asks describe() until it has). */
+  mutationProcessed(mutationId: string): Promise<boolean> {
+    return this.#mutations.processed(mutationId, () => this.describe());
+  }
+
+  async #recorded(write: Promise<{ mutationId: string }>): Promise<{ mutationId: string }> {
+    const mutation = await write;
+    await this.#mutations.record(mutation.mutationId);
+    return mutation;
   }
 }
