@@ -1,5 +1,7 @@
 // Metadata stored with each vector: where the item came from and what it is,
-// then whatever the manifest gives (which wins on a name clash). Checked
+// then whatever the manifest gives (which wins on a name clash), then the
+// model that made the vector (`model`, as the worker's writes store it, so a
+// migration can tell two embedding spaces apart: worker/README.md). Checked
 // against Vectorize's rules (keys, value types, 10 KiB as JSON) with the
 // worker's own schema; a breach is the item's error, not the run's.
 import { metadataSchema } from '../worker/schemas.ts';
@@ -14,12 +16,13 @@ export interface ImageFacts {
   format: string;
 }
 
-export function imageMetadata(facts: ImageFacts, given: Metadata | undefined): Metadata {
-  return checked({ ...facts, ...given });
+/** `model`: the embedder's model id, when this run embeds (a descriptor target leaves it to the worker's consumer). */
+export function imageMetadata(facts: ImageFacts, given: Metadata | undefined, model?: string): Metadata {
+  return checked({ ...facts, ...given, ...(model !== undefined ? { model } : {}) });
 }
 
-export function textMetadata(text: string, given: Metadata | undefined): Metadata {
-  return checked({ text, bytes: Buffer.byteLength(text, 'utf8'), ...given });
+export function textMetadata(text: string, given: Metadata | undefined, model?: string): Metadata {
+  return checked({ text, bytes: Buffer.byteLength(text, 'utf8'), ...given, ...(model !== undefined ? { model } : {}) });
 }
 
 function checked(metadata: Metadata): Metadata {

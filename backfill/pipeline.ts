@@ -49,6 +49,8 @@ export interface PipelineOptions {
   checkpoint: CheckpointWriter;
   errors: ErrorsLog;
   idFrom: IdFrom;
+  /** The embedder's model id, stored with each vector as metadata.model. */
+  model?: string | undefined;
   concurrency: number;
   batchSize: number;
   maxErrors: number | undefined;
@@ -134,7 +136,7 @@ export class Pipeline {
   }
 
   private async prepareOne(entry: SourceEntry): Promise<void> {
-    const prepared = await prepare(entry, { idFrom: this.options.idFrom, isDone: (key) => this.options.done.keys.has(key) });
+    const prepared = await prepare(entry, { idFrom: this.options.idFrom, model: this.options.model, isDone: (key) => this.options.done.keys.has(key) });
     switch (prepared.outcome) {
       case 'skipped':
         this.counters.skipped++;

@@ -24,6 +24,8 @@ export type Prepared =
 
 export interface PrepareContext {
   idFrom: IdFrom;
+  /** The embedder's model, stored as metadata.model (absent when nothing is embedded here). */
+  model?: string | undefined;
   /** True when the checkpoint holds this fingerprint. */
   isDone(key: string): boolean;
 }
@@ -40,7 +42,7 @@ async function imageItem(
   source: string,
   bytes: Uint8Array,
   entry: { id?: string; metadata?: Metadata },
-  idFrom: IdFrom,
+  { idFrom, model }: PrepareContext,
 ): Promise<PreparedItem> {
   let header;
   try {
@@ -53,7 +55,7 @@ async function imageItem(
   const { width, height } = uprightSize(header);
   const contentId = entry.id === undefined && idFrom === 'content';
   const id = entry.id !== undefined ? givenId(entry.id) : contentId ? imageContentId(bytes) : locatorId(source);
-  const metadata = imageMetadata({ source, width, height, bytes: bytes.byteLength, format: header.format }, entry.metadata);
+  const metadata = imageMetadata({ source, width, height, bytes: bytes.byteLength, format: header.format }, entry.metadata, model);
   return { key, id, contentId, source, metadata, input: { kind: 'image', bytes }, duplicates: [] };
 }
 
@@ -67,7 +69,7 @@ export async function prepare(entry: SourceEntry, context: PrepareContext): Prom
         if (context.isDone(key)) return { outcome: 'skipped' };
         // A text has no path: its id comes from its content either way.
         const id = entry.id !== undefined ? givenId(entry.id) : textContentId(entry.text);
-        const metadata = textMetadata(entry.text, entry.metadata);
+        const metadata = textMetadata(entry.text, entry.metadata, context.model);
         const item: PreparedItem = { key, id, contentId: entry.id === undefined, source: entry.source, metadata, input: { kind: 'text', text: entry.text }, duplicates: [] };
         return { outcome: 'item', item };
       }
@@ -76,7 +78,7 @@ export async function prepare(entry: SourceEntry, context: PrepareContext): Prom
         if (context.isDone(key)) return { outcome: 'skipped' };
         const bytes = await fetchUrl(entry.url);
         if (!sniffImageFormat(bytes)) throw notAnImage(bytes);
-        return { outcome: 'item', item: await imageItem(key, entry.source, bytes, entry, context.idFrom) };
+        return { outcome: 'item', item: await imageItem(key, entry.source, bytes, entry, context) };
       }
       case 'file': {
         const facts = await fileFacts(entry.path);
@@ -92,7 +94,7 @@ export async function prepare(entry: SourceEntry, context: PrepareContext): Prom
           if (entry.nonImage === 'ignore') return { outcome: 'ignored' };
           throw notAnImage(rejected ?? new Uint8Array());
         }
-        return { outcome: 'item', item: await imageItem(key, entry.source, bytes, entry, context.idFrom) };
+        return { outcome: 'item', item: await imageItem(key, entry.source, bytes, entry, context) };
       }
     }
   } catch (error) {

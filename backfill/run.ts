@@ -89,6 +89,7 @@ export async function run(options: Options, control: RunControl): Promise<RunOut
     checkpoint,
     errors,
     idFrom: options.idFrom,
+    model: model?.name,
     concurrency: options.concurrency,
     batchSize: options.batchSize,
     maxErrors: options.maxErrors,

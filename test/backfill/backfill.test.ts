@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import Cloudflare from 'cloudflare';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,9 +47,10 @@ function expectSameVector(stored: ArrayLike<number>, expected: ArrayLike<number>
   expect(worst).toBeLessThan(1e-5);
 }
 
+/** What the CLI stores with an image: its facts, and the model that made the vector (the model directory's name). */
 async function imageMetadata(source: string, bytes: Uint8Array) {
   const { width, height, format } = await sharp(bytes).metadata();
-  return { source, width, height, bytes: bytes.length, format };
+  return { source, width, height, bytes: bytes.length, format, model: basename(modelDir) };
 }
 
 /** The embedder's own count of image requests answered with `status`. */
@@ -355,7 +356,7 @@ describe('manifests and URLs', () => {
     expectSameVector(localRow.values, localVector!);
     const [cat] = await clip.embedTexts(['a photo of a cat']);
     const text = stored.get(sha256('text:a photo of a cat').slice(0, 32))!;
-    expect(text.metadata).toEqual({ text: 'a photo of a cat', bytes: 16, lang: 'en' });
+    expect(text.metadata).toEqual({ text: 'a photo of a cat', bytes: 16, lang: 'en', model: basename(modelDir) });
     expectSameVector(text.values, cat!);
 
     const errors = readJsonLines(files('manifest').errors);
