@@ -9,6 +9,7 @@ import { noRoute } from '../common/http/api-error.ts';
 import type { AppContext, AppEnv } from './context.ts';
 import { onError } from './errors.ts';
 import { serveOpenApi } from './openapi.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { backfillRoutes } from './routes/backfill.ts';
 import { observe } from './observability/observe.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -56,6 +57,7 @@ function apiFor(services: Services): Hono<AppEnv> {
   searchRoutes(app, config, schemas.search);
   itemRoutes(app, config, schemas.items);
   backfillRoutes(app, config);
+  adminRoutes(app);
   healthRoutes(app);
   serveOpenApi(app);
   app.get('/', (c) => c.json({ name: 'crossmodal search', openapi: '/openapi.json', health: '/healthz' }));

@@ -6,12 +6,16 @@ import { z } from 'zod';
 export interface Env {
   /** Production: the Vectorize index. Absent: VECTORIZE_URL (the local index's REST API) is used. */
   VECTORIZE?: Vectorize;
+  /** During a model migration: the next index (INDEX_NEXT), filled for the next model; absent: VECTORIZE_NEXT_URL, if set. */
+  VECTORIZE_NEXT?: Vectorize;
   /** Query embeddings, the index version and the last model seen. Optional (then per isolate only). */
   SEARCH_KV?: KVNamespace;
   /** Workers Rate Limiting binding for public routes, keyed by client IP. Optional. */
   RATE_LIMITER?: RateLimit;
   /** Service binding to the embedder; takes precedence over EMBEDDER_URLS. */
   EMBEDDER?: Fetcher;
+  /** During a model migration: a service binding to the next model's embedder (with or instead of EMBEDDER_NEXT_URLS). */
+  EMBEDDER_NEXT?: Fetcher;
   /** The backfill queue: POST /v1/backfill sends to it, this worker consumes it. Without it that route answers 500 misconfigured. */
   BACKFILL_QUEUE?: Queue;
   /** Producer binding to the backfill queue's dead-letter queue: permanently bad items go there with the reason. */
@@ -30,6 +34,8 @@ const list = z
   .string()
   .default('')
   .transform((s) => s.split(/[\s,]+/).filter(Boolean));
+/** Vectorize's index names: lowercase letters, digits and dashes, at most 64 (the local index's rule too). */
+const indexName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1 to 64 lowercase letters, digits and dashes');
 
 const schema = z.object({
   EMBEDDER_URLS: list.pipe(z.array(z.url({ protocol: /^https?$/ })).max(16)),
@@ -42,6 +48,20 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['info', 'warn', 'error', 'off']).default('info'),
   VECTORIZE_URL: z.url({ protocol: /^https?$/ }).optional(),
   VECTORIZE_TOKEN: z.string().optional(),
+  /**
+   * A model migration (worker/README.md#changing-the-model): the next index (VECTORIZE_NEXT_URL, or
+   * the VECTORIZE_NEXT binding) and the next model's embedders. Writes go to both indexes; searches
+   * use the one the KV record `meta:active-index` names (the primary one until POST /v1/admin/index:promote).
+   */
+  VECTORIZE_NEXT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  EMBEDDER_NEXT_URLS: list.pipe(z.array(z.url({ protocol: /^https?$/ })).max(16)),
+  /**
+   * The indexes' names, which the promotion record names. Default: the last segment of
+   * VECTORIZE_URL / VECTORIZE_NEXT_URL; with the VECTORIZE binding, "crossmodal" (wrangler.toml's
+   * index_name); with the VECTORIZE_NEXT binding, INDEX_NEXT_NAME is required.
+   */
+  INDEX_NAME: indexName.optional(),
+  INDEX_NEXT_NAME: indexName.optional(),
   VECTORIZE_TIMEOUT_MS: int(10_000, 50, 120_000),
   ADMIN_TOKEN: z.string().optional(),
   /** Signs search page cursors (worker/search/page-cursor.ts); unset: a key derived from ADMIN_TOKEN. */

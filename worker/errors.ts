@@ -34,6 +34,11 @@ export const ERROR_CODES = [
   'index_unavailable',
   'index_error',
   'queue_unavailable',
+  // model migrations (worker/generations.ts) and listing
+  'model_mismatch',
+  'no_next_index',
+  'already_promoted',
+  'next_index_not_ready',
   // the worker's settings
   'misconfigured',
 ] as const;

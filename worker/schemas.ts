@@ -22,6 +22,9 @@ const MAX_METADATA_BYTES = 10 * 1024;
 const MAX_FILTER_BYTES = 2048;
 export const MAX_ITEM_TEXT_CHARS = 4096;
 export const MAX_DELETE_IDS = 1000;
+/** Vectorize's list-vectors page, and room for the index's own cursor inside ours. */
+export const MAX_LIST_COUNT = 1000;
+const MAX_LIST_CURSOR_CHARS = 4096;
 
 /** An item id: 1 to 64 bytes of UTF-8 and addressable text (common/ids.ts). */
 export { idSchema };
@@ -273,7 +276,14 @@ export function itemSchemas(config: Config) {
   /** The path of one item's routes. */
   const params = z.object({ id: idSchema });
 
-  return { upsert, remove, get, params };
+  /** GET /v1/items (admin): the stored ids, page by page. */
+  const list = z.strictObject({
+    cursor: z.string().min(1).max(MAX_LIST_CURSOR_CHARS).optional().meta({ description: 'The nextCursor of the previous page, as it came.' }),
+    namespace: namespaceSchema.optional().meta({ description: 'Only ids in this namespace (a page may then hold fewer than count, even none, and still have a nextCursor).' }),
+    count: z.coerce.number().int().min(1).max(MAX_LIST_COUNT).default(100).meta({ description: `Ids per page, at most ${MAX_LIST_COUNT} (Vectorize's list-vectors page).` }),
+  });
+
+  return { upsert, remove, get, params, list };
 }
 
 // ---- backfill through the queue (admin) ----------------------------------------------
@@ -334,7 +344,15 @@ export const queuedSchema = z
   .meta({ id: 'Queued' });
 
 export const mutationSchema = z
-  .object({ mutationId: z.string(), count: z.number().int(), ids: z.array(z.string()).optional() })
+  .object({
+    mutationId: z.string().meta({ description: "The active index's mutation (the other index's when only that one was written)." }),
+    count: z.number().int(),
+    ids: z.array(z.string()).optional(),
+    indexes: z
+      .array(z.object({ index: z.string(), mutationId: z.string(), count: z.number().int() }))
+      .optional()
+      .meta({ description: 'During a model migration: the write to each index (worker/README.md#changing-the-model).' }),
+  })
   .meta({ id: 'Mutation' });
 
 const upstreamHealth = z.object({
@@ -359,3 +377,58 @@ export const healthSchema = z
     }),
   })
   .meta({ id: 'Health' });
+
+// ---- listing, stats and model migrations (admin) -------------------------------------
+
+export const itemListSchema = z
+  .object({
+    index: z.string().meta({ description: 'The index listed: the active one.' }),
+    ids: z.array(z.string()),
+    count: z.number().int(),
+    totalCount: z.number().int().meta({ description: 'Vectors in the index, every namespace.' }),
+    nextCursor: z.string().nullable().meta({ description: 'The next page; null on the last one.' }),
+    cursorExpiresAt: z.string().nullable().meta({ description: "When the index stops accepting nextCursor (Vectorize's cursors expire)." }),
+  })
+  .meta({ id: 'ItemList' });
+
+const modelInfo = z.object({ id: z.string(), dim: z.number().int() });
+
+export const indexStatsSchema = z
+  .object({
+    index: z.string(),
+    binding: z.enum(['primary', 'next']).meta({ description: 'Configured as VECTORIZE(_URL) (primary) or VECTORIZE_NEXT(_URL) (next).' }),
+    model: modelInfo.nullable().meta({ description: "Its embedders' model, asked now; null when none answers." }),
+    storedModel: z.string().nullable().meta({ description: 'The model of the vectors the worker wrote to it, as recorded; null before its first write.' }),
+    vectorCount: z.number().int().optional(),
+    dimensions: z.number().int().optional(),
+    processedUpToMutation: z.string().nullable().optional(),
+    processedUpToDatetime: z.string().nullable().optional(),
+    lastMutation: z.object({ id: z.string(), at: z.string() }).nullable().meta({ description: "The worker's last write to it." }),
+    lastMutationProcessed: z.boolean().nullable().meta({ description: 'Whether the index has applied that write; null without one.' }),
+    error: z.string().optional().meta({ description: 'Why the index or its embedders could not be asked.' }),
+  })
+  .meta({ id: 'IndexStats' });
+
+export const promotionRecordSchema = z
+  .object({ index: z.string(), model: z.string(), previous: z.string(), promotedAt: z.string() })
+  .meta({ id: 'Promotion', description: 'The KV record naming the index searches use (meta:active-index).' });
+
+export const statsSchema = z
+  .object({
+    indexVersion: z.string().meta({ description: 'Part of every result cache key; changes with every write and promotion.' }),
+    promotion: promotionRecordSchema.nullable(),
+    active: indexStatsSchema.meta({ description: 'The index searches use.' }),
+    next: indexStatsSchema.nullable().meta({ description: 'During a migration, before its promotion: the index being filled for the next model.' }),
+    previous: indexStatsSchema.nullable().meta({ description: 'After a promotion, until a redeploy removes it: the index searches used before (still written).' }),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: 'Stats' });
+
+export const promotedSchema = z
+  .object({
+    active: z.object({ index: z.string(), model: z.string(), vectorCount: z.number().int() }),
+    previous: z.object({ index: z.string(), vectorCount: z.number().int().optional() }),
+    promotedAt: z.string(),
+    indexVersion: z.string(),
+  })
+  .meta({ id: 'Promoted' });

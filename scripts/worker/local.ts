@@ -8,8 +8,10 @@
 //
 // Run directly (`tsx scripts/worker/local.ts`) it reads WORKER_PORT (8787),
 // EMBEDDER_URLS, EMBEDDER_TOKEN, VECTORIZE_URL, VECTORIZE_TOKEN and
-// ADMIN_TOKEN, creates the index if it is missing, and logs
-// {"msg":"worker ready","url":...} once it serves.
+// ADMIN_TOKEN, and for a model migration VECTORIZE_NEXT_URL and
+// EMBEDDER_NEXT_URLS (worker/README.md#changing-the-model); creates the
+// indexes that are missing, and logs {"msg":"worker ready","url":...} once
+// it serves.
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Miniflare, type MiniflareOptions, type WorkerOptions } from 'miniflare';
@@ -44,6 +46,8 @@ export interface LocalWorkerOptions {
   /** The local index's REST URL: `<base>/client/v4/accounts/<any>/vectorize/v2/indexes/<name>`. */
   vectorizeUrl: string;
   vectorizeToken?: string;
+  /** A model migration: the next index's REST URL and its own embedders (VECTORIZE_NEXT_URL, EMBEDDER_NEXT_URLS). */
+  next?: { vectorizeUrl: string; embedderUrls: string[] };
   adminToken?: string;
   /** Further settings (see worker/config.ts), e.g. { CACHE_TTL_SECONDS: '5' }. */
   vars?: Record<string, string>;
@@ -74,6 +78,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     ...(options.embedderUrls?.length ? { EMBEDDER_URLS: options.embedderUrls.join(',') } : {}),
     ...(options.embedderToken ? { EMBEDDER_TOKEN: options.embedderToken } : {}),
     ...(options.vectorizeToken ? { VECTORIZE_TOKEN: options.vectorizeToken } : {}),
+    ...(options.next ? { VECTORIZE_NEXT_URL: options.next.vectorizeUrl, EMBEDDER_NEXT_URLS: options.next.embedderUrls.join(',') } : {}),
     ...(options.adminToken ? { ADMIN_TOKEN: options.adminToken } : {}),
     // Miniflare passes on a client's own CF-Connecting-IP: one rate-limit bucket for every local client (worker/middleware/rate-limit.ts).
     TRUST_CF_CONNECTING_IP: 'false',
@@ -169,11 +174,19 @@ async function main(): Promise<void> {
   const embedderUrls = (env.EMBEDDER_URLS ?? 'http://127.0.0.1:8790').split(/[\s,]+/).filter(Boolean);
   const vectorizeUrl = env.VECTORIZE_URL ?? DEFAULT_INDEX_URL;
   const dimensions = await embedderDimensions(embedderUrls[0]!, env.EMBEDDER_TOKEN);
-  await ensureIndex({ indexUrl: vectorizeUrl, dimensions, ...(env.VECTORIZE_TOKEN ? { token: env.VECTORIZE_TOKEN } : {}) });
+  const token = env.VECTORIZE_TOKEN ? { token: env.VECTORIZE_TOKEN } : {};
+  await ensureIndex({ indexUrl: vectorizeUrl, dimensions, ...token });
+  // A migration: the next index gets the next embedders' dimensions.
+  const nextEmbedderUrls = (env.EMBEDDER_NEXT_URLS ?? '').split(/[\s,]+/).filter(Boolean);
+  const nextVectorizeUrl = env.VECTORIZE_NEXT_URL;
+  if (Boolean(nextVectorizeUrl) !== nextEmbedderUrls.length > 0) throw new Error('a migration needs both VECTORIZE_NEXT_URL and EMBEDDER_NEXT_URLS');
+  const next = nextVectorizeUrl ? { vectorizeUrl: nextVectorizeUrl, embedderUrls: nextEmbedderUrls } : undefined;
+  if (next) await ensureIndex({ indexUrl: next.vectorizeUrl, dimensions: await embedderDimensions(next.embedderUrls[0]!, env.EMBEDDER_TOKEN), ...token });
   const worker = await startLocalWorker({
     port: Number(env.WORKER_PORT ?? 8787),
     embedderUrls,
     vectorizeUrl,
+    ...(next ? { next } : {}),
     adminToken: env.ADMIN_TOKEN ?? 'dev-admin-token',
     ...(env.EMBEDDER_TOKEN ? { embedderToken: env.EMBEDDER_TOKEN } : {}),
     ...(env.VECTORIZE_TOKEN ? { vectorizeToken: env.VECTORIZE_TOKEN } : {}),

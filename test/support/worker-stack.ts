@@ -118,14 +118,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const worker = await addWorker();
 
-  const embedderHeaders = { authorization: `Bearer ${EMBEDDER_TOKEN}`, accept: 'application/octet-stream' };
-  const rows = async (response: Response) => {
-    if (!response.ok) throw new Error(`embedder: HTTP ${response.status} ${await response.text()}`);
-    const dimension = Number(response.headers.get('x-embedding-dim'));
-    const buffer = await response.arrayBuffer();
-    return Array.from({ length: buffer.byteLength / 4 / dimension }, (_, i) => new Float32Array(buffer, i * dimension * 4, dimension));
-  };
-
   return {
     get embedder() {
       return embedder;
@@ -156,25 +148,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const match of metrics.matchAll(/^embedder_requests_total\{route="\/v1\/embed\/[a-z]+",status="\d+"\} (\d+)$/gm)) total += Number(match[1]);
       return total;
     },
-    async embedTexts(texts) {
-      return rows(
-        await fetch(`${embedder.url}/v1/embed/text`, {
-          method: 'POST',
-          headers: { ...embedderHeaders, 'content-type': 'application/json' },
-          body: JSON.stringify({ texts }),
-        }),
-      );
-    },
-    async embedImage(bytes) {
-      const [row] = await rows(
-        await fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', headers: { ...embedderHeaders, 'content-type': 'image/png' }, body: bytes }),
-      );
-      return row!;
-    },
+    embedTexts: (texts) => referenceEmbedder(embedder.url).embedTexts(texts),
+    embedImage: (bytes) => referenceEmbedder(embedder.url).embedImage(bytes),
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
       await Promise.allSettled([embedder.stop(), index.stop()]);
       rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reference embeddings straight from the embedder at `url` (with EMBEDDER_TOKEN). */
+export function referenceEmbedder(url: string): Pick<Stack, 'embedTexts' | 'embedImage'> {
+  const headers = { authorization: `Bearer ${EMBEDDER_TOKEN}`, accept: 'application/octet-stream' };
+  const rows = async (response: Response) => {
+    if (!response.ok) throw new Error(`embedder: HTTP ${response.status} ${await response.text()}`);
+    const dimension = Number(response.headers.get('x-embedding-dim'));
+    const buffer = await response.arrayBuffer();
+    return Array.from({ length: buffer.byteLength / 4 / dimension }, (_, i) => new Float32Array(buffer, i * dimension * 4, dimension));
+  };
+  return {
+    async embedTexts(texts) {
+      return rows(
+        await fetch(`${url}/v1/embed/text`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ texts }) }),
+      );
+    },
+    async embedImage(bytes) {
+      const [row] = await rows(await fetch(`${url}/v1/embed/image`, { method: 'POST', headers: { ...headers, 'content-type': 'image/png' }, body: bytes }));
+      return row!;
     },
   };
 }

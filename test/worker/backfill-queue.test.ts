@@ -70,14 +70,14 @@ const stored = (ids: string[]) =>
 const waitForCount = (count: number, timeoutMs = 60_000) =>
   eventually(async () => ((await vectorCount()) === count ? true : undefined), `${count} vectors in the index`, { timeoutMs, intervalMs: 200 });
 
-/** Every item is stored once, with the vector the embedder gives its image and the metadata it was sent with. */
+/** Every item is stored once, with the vector the embedder gives its image, the metadata it was sent with and the model that made it. */
 async function expectIndexed(items: { id: string; metadata: { n: number } }[]) {
   const found = await stored(items.map((i) => i.id));
   expect(found.map((v) => v.id).sort()).toEqual(items.map((i) => i.id).sort());
   const byId = new Map(found.map((v) => [v.id, v]));
   for (const item of items) {
     const vector = byId.get(item.id)!;
-    expect(vector.metadata).toMatchObject(item.metadata);
+    expect(vector.metadata).toEqual({ ...item.metadata, model: 'tiny-hf' });
     const expected = await stack.embedImage(await png(item.metadata.n));
     expect(vector.values).toHaveLength(expected.length);
     vector.values.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 5));

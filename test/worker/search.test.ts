@@ -173,7 +173,7 @@ describe('search results match exact cosine ranking', () => {
     const indexed = (await search(q('fruit', '&k=2&metadata=indexed'))).body;
     expect(indexed.results.every((r) => Object.keys(r.metadata ?? {}).join() === 'kind')).toBe(true);
     const all = (await search(q('fruit', '&k=2&metadata=all'))).body;
-    expect(all.results[0]!.metadata).toEqual({ kind: expect.any(String), n: expect.any(Number) });
+    expect(all.results[0]!.metadata).toEqual({ kind: expect.any(String), n: expect.any(Number), model: 'tiny-hf' });
   });
 });
 
@@ -181,7 +181,8 @@ describe('items', () => {
   it('returns a stored item, with values on request', async () => {
     const plain = await get('/v1/items/image-1');
     expect(plain.status).toBe(200);
-    expect(await plain.json()).toEqual({ id: 'image-1', metadata: { kind: 'photo', n: 1 } });
+    // Every stored vector records the model that made it (the embedder's, for an embedded item).
+    expect(await plain.json()).toEqual({ id: 'image-1', metadata: { kind: 'photo', n: 1, model: 'tiny-hf' } });
     const withValues = (await (await get('/v1/items/vector-3?values=true')).json()) as { values: number[]; namespace: string };
     expect(withValues.namespace).toBe('vec');
     withValues.values.forEach((v, i) => expect(v).toBeCloseTo(vectors.get('vector-3')![i]!, 6));
@@ -353,7 +354,17 @@ describe('health, OpenAPI, CORS, errors', () => {
   it('serves an OpenAPI document for every route', async () => {
     const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/v1/backfill', '/v1/items', '/v1/items/{id}', '/v1/items:delete', '/v1/search']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/healthz',
+      '/v1/admin/index:promote',
+      '/v1/backfill',
+      '/v1/items',
+      '/v1/items/{id}',
+      '/v1/items:delete',
+      '/v1/search',
+      '/v1/stats',
+    ]);
+    expect(Object.keys(doc.paths['/v1/items']!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(doc.paths['/v1/search']!).sort()).toEqual(['get', 'post']);
   });
 

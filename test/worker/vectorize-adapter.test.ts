@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorker } from '../../scripts/worker/bundle.ts';
-import { COMPATIBILITY_DATE, ensureIndex } from '../../scripts/worker/local.ts';
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS, ensureIndex } from '../../scripts/worker/local.ts';
 import { spawnIndexServer, type SpawnedServer } from '../support/index-server.ts';
 
 const TOKEN = 'adapter-token';
@@ -76,6 +76,8 @@ beforeAll(async () => {
     scriptPath: script,
     modulesRoot: dirname(script),
     compatibilityDate: COMPATIBILITY_DATE,
+    // The adapter sends the request id, carried by AsyncLocalStorage (nodejs_als), as the worker does.
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     bindings: { VECTORIZE_URL: indexUrl, VECTORIZE_TOKEN: TOKEN },
   });
   await mf.ready;
@@ -182,6 +184,22 @@ describe('Vectorize binding adapter in workerd', () => {
     await ok('deleteByIds', [['ns-b', 'never-existed']]);
     expect(await ok('getByIds', [['ns-b']])).toEqual([]);
     expect((await ok<{ vectorCount: number }>('describe', [])).vectorCount).toBe(VECTORS.length - 1);
+  });
+
+  it('lists vector ids page by page (REST list-vectors, which the binding lacks)', async () => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const listed = await ok<{ count: number; totalCount: number; isTruncated: boolean; nextCursor?: string | null; vectors: { id: string }[] }>('listVectors', [
+        { count: 2, ...(cursor ? { cursor } : {}) },
+      ]);
+      expect(listed).toMatchObject({ count: listed.vectors.length, totalCount: VECTORS.length - 1 });
+      ids.push(...listed.vectors.map((v) => v.id));
+      if (!listed.isTruncated) break;
+      cursor = listed.nextCursor!;
+    }
+    expect(ids).toEqual(VECTORS.map((v) => v.id).filter((id) => id !== 'ns-b').sort());
+    expect(await fails('listVectors', [{ count: 5000 }])).toMatch(/^VECTOR_LIST_ERROR \(code = 40026\): /);
   });
 
   it('throws the binding\'s errors: dimensions, topK caps, ids', async () => {

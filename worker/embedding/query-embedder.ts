@@ -34,6 +34,8 @@ export class QueryEmbedder {
     private readonly ttlSeconds: number,
     /** How long a coalesced caller waits for the call it joined before making its own. */
     followerWaitMs: number,
+    /** Where KV remembers this embedder set's model: one key per index generation (worker/generations.ts). */
+    private readonly modelKey = MODEL_KEY,
   ) {
     this.#flights = new SingleFlight(followerWaitMs);
     this.#modelFlight = new SingleFlight(followerWaitMs);
@@ -107,7 +109,7 @@ export class QueryEmbedder {
       this.#model = model;
       if (this.kv) {
         const stored = await this.#storedModel();
-        if (stored?.id !== model.id || stored.dim !== model.dim) defer(this.kv.put(MODEL_KEY, JSON.stringify(model)));
+        if (stored?.id !== model.id || stored.dim !== model.dim) defer(this.kv.put(this.modelKey, JSON.stringify(model)));
       }
       return model;
     } catch (error) {
@@ -120,7 +122,7 @@ export class QueryEmbedder {
   async #storedModel(): Promise<ModelInfo | undefined> {
     if (!this.kv) return undefined;
     try {
-      const value = await this.kv.get<ModelInfo>(MODEL_KEY, 'json');
+      const value = await this.kv.get<ModelInfo>(this.modelKey, 'json');
       return value && typeof value.id === 'string' && typeof value.dim === 'number' ? value : undefined;
     } catch {
       return undefined;

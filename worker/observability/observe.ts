@@ -20,8 +20,8 @@ export const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   const { status } = c.res;
   const route = status === 404 && !(c.error instanceof ApiError) && c.req.routePath === '*' ? 'unmatched' : c.req.routePath;
-  const { client, config } = c.var.services;
-  const circuits = client.circuits();
+  const { generations, config } = c.var.services;
+  const circuits = generations.circuits();
   const error = c.error instanceof ApiError ? String(c.error.code) : c.error ? 'internal_error' : '';
   const record = {
     requestId: context.id,

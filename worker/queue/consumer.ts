@@ -1,10 +1,12 @@
 // The backfill queue's consumer (the worker's `queue` handler). For each
 // batch of descriptors: fetch the images (the SSRF-guarded fetch search uses
 // for image URLs), embed them in batches through the embedder client (every
-// upstream, failover, circuit breakers), upsert the vectors by id (the
-// VECTORIZE binding or the REST adapter, as the admin items route), bump the
-// index version so cached results stop being served, and settle each message
-// on its own:
+// upstream, failover, circuit breakers), upsert the vectors by id with their
+// model in metadata.model (the VECTORIZE binding or the REST adapter, as the
+// admin items route; during a model migration into both indexes, each
+// embedded by its own embedders: worker/generations.ts), bump the index
+// version so cached results stop being served, and settle each message on
+// its own:
 //
 // - indexed: ack. Upserts by the item's id make a redelivery harmless.
 // - the item itself is bad (the URL answers 404, the embedder refuses the
@@ -15,7 +17,9 @@
 //   moves it to the same dead-letter queue itself.
 import type { Message, MessageBatch, VectorizeVector } from '@cloudflare/workers-types/index.ts';
 import type { Env } from '../config.ts';
+import type { ModelInfo } from '../embedding/embedder-client.ts';
 import { resolveImage } from '../embedding/image-input.ts';
+import type { Generation } from '../generations.ts';
 import { backfillItemSchema, type BackfillItem } from '../schemas.ts';
 import { servicesFor, type Services } from '../services.ts';
 import { isContentRefusal, outcomeOf, retryDelaySeconds, type Failure, type Outcome } from './outcome.ts';
@@ -38,14 +42,42 @@ interface Job {
 
 type Fetched = { job: Job; bytes: Uint8Array } | { job: Job; error: unknown };
 
+/** An index the batch is written to, with the model of its embedders. */
+interface Target {
+  generation: Generation;
+  model: ModelInfo;
+}
+
+type Embedded = Map<Target, { job: Job; values: Float32Array }[]>;
+
 export async function consumeBackfill(batch: MessageBatch, env: Env): Promise<void> {
   // Invalid settings throw here, and Queues retries the whole batch.
   const services = servicesFor(env);
   const outcomes = new Map<Message, Outcome>();
   const jobs = latestPerId(batch.messages, outcomes);
-  const embedded = await embedAll(jobs, services, outcomes);
-  if (embedded.length) await upsert(embedded, services, outcomes);
+  const targets = jobs.length ? await writeTargets(services, jobs, outcomes) : [];
+  if (targets.length) {
+    const embedded = await embedAll(jobs, services, targets, outcomes);
+    await upsert(embedded, services, outcomes);
+  }
   await settle(batch, outcomes, env, services);
+}
+
+/** Every configured index and its embedders' model; when one cannot be asked (or serves another model than its index holds), the batch is retried. */
+async function writeTargets(services: Services, jobs: Job[], outcomes: Map<Message, Outcome>): Promise<Target[]> {
+  const pending: Promise<unknown>[] = [];
+  try {
+    const { writes } = await services.generations.resolve();
+    return await Promise.all(
+      writes.map(async (generation) => ({ generation, model: await services.generations.modelForWrite(generation, (p) => void pending.push(p)) })),
+    );
+  } catch (error) {
+    const failure = outcomeOf(error);
+    for (const { message } of jobs) outcomes.set(message, failure.kind === 'dead' ? { ...failure, kind: 'retry' } : failure);
+    return [];
+  } finally {
+    await Promise.allSettled(pending);
+  }
 }
 
 /** Valid descriptors, the last one of each id (an earlier one is superseded); malformed ones are dead. */
@@ -70,7 +102,7 @@ function latestPerId(messages: readonly Message[], outcomes: Map<Message, Outcom
  * fetched while one is embedded. When the embedder is unavailable the rest of the batch waits for
  * a retry instead of trying it again and again.
  */
-async function embedAll(jobs: Job[], services: Services, outcomes: Map<Message, Outcome>): Promise<{ job: Job; values: Float32Array }[]> {
+async function embedAll(jobs: Job[], services: Services, targets: Target[], outcomes: Map<Message, Outcome>): Promise<Embedded> {
   const size = services.config.QUEUE_EMBED_BATCH;
   const groups = Array.from({ length: Math.ceil(jobs.length / size) }, (_, i) => jobs.slice(i * size, (i + 1) * size));
   const fetchGroup = (group: Job[]) =>
@@ -83,7 +115,7 @@ async function embedAll(jobs: Job[], services: Services, outcomes: Map<Message, 
         }
       }),
     );
-  const embedded: { job: Job; values: Float32Array }[] = [];
+  const embedded: Embedded = new Map(targets.map((target) => [target, []]));
   let next = groups[0] ? fetchGroup(groups[0]) : undefined;
   for (let g = 0; next; g++) {
     const fetched = await next;
@@ -94,7 +126,7 @@ async function embedAll(jobs: Job[], services: Services, outcomes: Map<Message, 
       else outcomes.set(result.job.message, outcomeOf(result.error));
     }
     try {
-      embedded.push(...(await embedIsolating(images, services, outcomes)));
+      for (const target of targets) embedded.get(target)!.push(...(await embedIsolating(images, target.generation, outcomes)));
     } catch (error) {
       const failure = outcomeOf(error);
       for (const job of groups.slice(g).flat()) if (!outcomes.has(job.message)) outcomes.set(job.message, failure);
@@ -102,6 +134,8 @@ async function embedAll(jobs: Job[], services: Services, outcomes: Map<Message, 
       break;
     }
   }
+  // An image one index's embedders refused is dead for every index.
+  for (const [target, rows] of embedded) embedded.set(target, rows.filter(({ job }) => !outcomes.has(job.message)));
   return embedded;
 }
 
@@ -112,12 +146,12 @@ async function embedAll(jobs: Job[], services: Services, outcomes: Map<Message, 
  */
 async function embedIsolating(
   images: { job: Job; bytes: Uint8Array }[],
-  services: Services,
+  generation: Generation,
   outcomes: Map<Message, Outcome>,
 ): Promise<{ job: Job; values: Float32Array }[]> {
   if (images.length === 0) return [];
   try {
-    const rows = await services.client.embedImages(images.map((i) => i.bytes));
+    const rows = await generation.client.embedImages(images.map((i) => i.bytes));
     return images.map(({ job }, i) => ({ job, values: rows[i]! }));
   } catch (error) {
     if (!isContentRefusal(error)) throw error;
@@ -126,28 +160,39 @@ async function embedIsolating(
       return [];
     }
     const half = Math.ceil(images.length / 2);
-    const first = await embedIsolating(images.slice(0, half), services, outcomes);
-    return [...first, ...(await embedIsolating(images.slice(half), services, outcomes))];
+    const first = await embedIsolating(images.slice(0, half), generation, outcomes);
+    return [...first, ...(await embedIsolating(images.slice(half), generation, outcomes))];
   }
 }
 
-/** One upsert for the whole batch; then a new index version, as after the admin items route's writes. */
-async function upsert(embedded: { job: Job; values: Float32Array }[], services: Services, outcomes: Map<Message, Outcome>): Promise<void> {
-  const vectors: VectorizeVector[] = embedded.map(({ job: { item }, values }) => ({
-    id: item.id,
-    values: Array.from(values),
-    ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
-    ...(item.metadata !== undefined ? { metadata: item.metadata } : {}),
-  }));
-  try {
-    await services.index.upsert(vectors);
-  } catch (error) {
-    // Whatever the index says (unreachable, or dimensions that do not match the embedder's), the items are not at fault.
-    const message = error instanceof Error ? error.message : String(error);
-    for (const { job } of embedded) outcomes.set(job.message, { kind: 'retry', code: 'index_unavailable', message });
-    return;
+/**
+ * One upsert for the whole batch into each index; then a new index version, as after the admin
+ * items route's writes. A message is indexed once every index has it; a failed upsert anywhere
+ * retries it (an upsert again is harmless).
+ */
+async function upsert(embedded: Embedded, services: Services, outcomes: Map<Message, Outcome>): Promise<void> {
+  let wrote = false;
+  for (const [{ generation, model }, rows] of embedded) {
+    if (rows.length === 0) continue;
+    const vectors: VectorizeVector[] = rows.map(({ job: { item }, values }) => ({
+      id: item.id,
+      values: Array.from(values),
+      ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
+      metadata: { ...item.metadata, model: model.id },
+    }));
+    try {
+      const { mutationId } = await generation.index.upsert(vectors);
+      wrote = true;
+      await services.generations.recordWrite(generation, mutationId, model.id);
+    } catch (error) {
+      // Whatever the index says (unreachable, or dimensions that do not match the embedder's), the items are not at fault.
+      const message = error instanceof Error ? error.message : String(error);
+      for (const { job } of rows) outcomes.set(job.message, { kind: 'retry', code: 'index_unavailable', message });
+      continue;
+    }
+    for (const { job } of rows) if (!outcomes.has(job.message)) outcomes.set(job.message, { kind: 'indexed' });
   }
-  for (const { job } of embedded) outcomes.set(job.message, { kind: 'indexed' });
+  if (!wrote) return;
   try {
     await services.version.bump();
   } catch (error) {

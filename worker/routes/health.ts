@@ -25,7 +25,8 @@ const health = createRoute({
 
 export function healthRoutes(app: OpenAPIHono<AppEnv>): void {
   serveRoute(app, health, requestRules, async (c) => {
-    const { client, index } = c.var.services;
+    // The index searches use now, and its embedders.
+    const { client, index } = (await c.var.services.generations.resolve()).active;
     const [upstreams, indexHealth] = await Promise.all([
       client.health(PROBE_TIMEOUT_MS),
       (async () => {

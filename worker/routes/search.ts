@@ -65,7 +65,7 @@ export function searchRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: 
   serveRoute(app, get, requestRules, async (c, { query }) => {
     const { q, image, ...options } = query;
     const input: SearchInput = image === undefined ? { type: 'text', text: q! } : { type: 'image-hash', sha256: image };
-    return render(c, await c.var.services.search.search(origin(c), input, options, deferFor(c)));
+    return render(c, await (await c.var.services.generations.forSearch(deferFor(c))).search.search(origin(c), input, options, deferFor(c)));
   });
 
   const post = createRoute({
@@ -87,7 +87,7 @@ export function searchRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: 
     responses,
   });
   serveRoute(app, post, requestRules, async (c, { query, json }) => {
-    const { search, imageLimits } = c.var.services;
+    const { generations, imageLimits } = c.var.services;
     let input: SearchInput;
     let options: SearchOptions;
     if (!json) {
@@ -113,7 +113,8 @@ export function searchRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: 
         input = { type: 'parts', parts: resolved };
       } else input = { type: 'id', id: id! };
     }
-    return render(c, await search.search(origin(c), input, options, deferFor(c)));
+    // The active index generation, with its own embedders (worker/generations.ts).
+    return render(c, await (await generations.forSearch(deferFor(c))).search.search(origin(c), input, options, deferFor(c)));
   });
 }
 

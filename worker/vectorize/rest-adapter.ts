@@ -24,7 +24,17 @@ export interface RestAdapterOptions {
   timeoutMs?: number;
 }
 
-type Operation = 'INDEX_GET' | 'VECTOR_QUERY' | 'VECTOR_INSERT' | 'VECTOR_UPSERT' | 'VECTOR_GET' | 'VECTOR_DELETE';
+type Operation = 'INDEX_GET' | 'VECTOR_QUERY' | 'VECTOR_INSERT' | 'VECTOR_UPSERT' | 'VECTOR_GET' | 'VECTOR_DELETE' | 'VECTOR_LIST';
+
+/** One page of list-vectors (REST only: the Workers binding has no list operation). */
+export interface VectorIdPage {
+  count: number;
+  totalCount: number;
+  isTruncated: boolean;
+  nextCursor?: string | null;
+  cursorExpirationTimestamp?: string | null;
+  vectors: { id: string }[];
+}
 
 interface Envelope<T> {
   success?: boolean;
@@ -85,6 +95,15 @@ export class VectorizeRestAdapter implements Vectorize {
   /** Stored vectors with values and metadata; absent ids are left out. */
   async getByIds(ids: string[]): Promise<VectorizeVector[]> {
     return this.#json<VectorizeVector[]>('VECTOR_GET', '/get_by_ids', { ids });
+  }
+
+  /** Vector ids page by page (`GET …/list?count=&cursor=`), as Cloudflare's REST API and the local index serve them. */
+  async listVectors(options: { count?: number; cursor?: string } = {}): Promise<VectorIdPage> {
+    const query = new URLSearchParams();
+    if (options.count !== undefined) query.set('count', String(options.count));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const search = query.size ? `?${query}` : '';
+    return this.#call<VectorIdPage>('VECTOR_LIST', `/list${search}`, { method: 'GET' });
   }
 
   #write(op: Operation, path: string, vectors: VectorizeVector[]): Promise<VectorizeAsyncMutation> {

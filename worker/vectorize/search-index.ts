@@ -11,7 +11,12 @@ import type {
 import { ApiError, IndexUnavailableError } from '../errors.ts';
 import { noteUpstreamError } from '../observability/request-context.ts';
 import { MutationLog } from './mutation-log.ts';
-import { vectorizeErrorCode } from './rest-adapter.ts';
+import { vectorizeErrorCode, type VectorIdPage } from './rest-adapter.ts';
+
+/** What lists an index's ids: the REST adapter (the Workers binding has no list operation). */
+export interface VectorLister {
+  listVectors(options: { count?: number; cursor?: string }): Promise<VectorIdPage>;
+}
 
 /** Maps a binding error (`<OP>_ERROR (code = n): ...`) to what the client should see. */
 export function indexError(error: unknown): ApiError {
@@ -51,6 +56,8 @@ export class SearchIndex {
   constructor(
     readonly binding: Vectorize,
     kv?: KVNamespace,
+    /** The same index through the REST API, for listing; absent, list() answers 500 misconfigured. */
+    private readonly lister?: VectorLister,
   ) {
     this.#mutations = new MutationLog(kv);
   }
@@ -85,6 +92,13 @@ export class SearchIndex {
 
   deleteByIds(ids: string[]): Promise<{ mutationId: string }> {
     return this.#recorded(guard(() => this.binding.deleteByIds(ids)));
+  }
+
+  list(count: number, cursor: string | undefined): Promise<VectorIdPage> {
+    const lister = this.lister;
+    if (!lister)
+      throw new ApiError(500, 'misconfigured', "listing needs the index's REST API, which the Vectorize binding lacks: set VECTORIZE_URL (VECTORIZE_NEXT_URL) and VECTORIZE_TOKEN beside the binding");
+    return guard(() => lister.listVectors({ count, ...(cursor !== undefined ? { cursor } : {}) }));
   }
 
   /** Whether the index has applied the write `mutationId` (asks describe() until it has). */
