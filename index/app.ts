@@ -64,6 +64,7 @@ export function createApp({ catalog, logger, token }: AppOptions): Hono {
       known: (error) =>
         error instanceof WalClosedError ? new ApiError(503, CODES.internal, 'the index is closing or was deleted; retry') : undefined,
       unknown: () => new ApiError(500, CODES.internal, 'internal error'),
+      clientGone: () => new ApiError(400, CODES.badRequestBody, 'the client closed the connection before its request was read'),
       report: (error, known, c) => {
         if (!known) logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error');
       },
