@@ -2,24 +2,15 @@
 // with a generated tiny model and a data directory of its own): its output
 // as plain lines, waits on them, and the pids it reports.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { temporaryDirectory } from '../support/files.ts';
+import { freePort } from '../support/ports.ts';
 import { eventually } from '../support/timing.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
 export const ADMIN_TOKEN = 'start-test-admin-token';
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface StackCommand {
   child: ChildProcess;
