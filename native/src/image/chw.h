@@ -15,6 +15,8 @@ inline void rgb_to_chw(const uint8_t* rgb, size_t width, size_t height, const fl
   const float* blue = tables + 512;
   if (width != out_width || height != out_height)
     for (int c = 0; c < 3; ++c) std::fill(out + c * plane, out + (c + 1) * plane, tables[c * 256]);
+  // No pixels: without this, 0 x 2^31 pixels spent seconds walking empty rows.
+  if (width == 0) return;
   for (size_t y = 0; y < height; ++y) {
     const uint8_t* p = rgb + y * width * 3;
     float* r = out + (top + y) * out_width + left;

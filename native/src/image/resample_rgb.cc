@@ -25,16 +25,15 @@ int32_t weighted_sum(const int32_t* values, const int32_t* weights, int32_t n) {
   return sum;
 }
 
-// One interleaved row: split the columns the pass reads into int32 planes so that every tap
-// sum is a contiguous multiply-add the compiler vectorises (integer sums reassociate exactly).
+// One interleaved row: split the columns the pass reads ([begin, end), from resample_source_range)
+// into int32 planes so that every tap sum is a contiguous multiply-add the compiler vectorises
+// (integer sums reassociate exactly).
 CROSSMODAL_CLONES
 void horizontal_row(const uint8_t* row, size_t width, const ResampleAxis& axis, size_t col_start, size_t out_width,
-                    int32_t* planes, uint8_t* o) {
+                    size_t begin, size_t end, int32_t* planes, uint8_t* o) {
   int32_t* r = planes;
   int32_t* g = r + width;
   int32_t* b = g + width;
-  size_t begin = 0, end = 0;
-  resample_source_range(axis, col_start, out_width, begin, end);
   for (size_t x = begin; x < end; ++x) {
     r[x] = row[3 * x];
     g[x] = row[3 * x + 1];
@@ -46,8 +45,10 @@ void horizontal_row(const uint8_t* row, size_t width, const ResampleAxis& axis, 
 void horizontal_rows(const uint8_t* src, size_t width, size_t row_begin, size_t row_end, const ResampleAxis& axis,
                      size_t col_start, size_t out_width, uint8_t* out) {
   std::vector<int32_t> planes(3 * width);
+  size_t begin = 0, end = 0;
+  resample_source_range(axis, col_start, out_width, begin, end);
   for (size_t y = row_begin; y < row_end; ++y)
-    horizontal_row(src + y * width * 3, width, axis, col_start, out_width, planes.data(),
+    horizontal_row(src + y * width * 3, width, axis, col_start, out_width, begin, end, planes.data(),
                    out + (y - row_begin) * out_width * 3);
 }
 
@@ -98,13 +99,22 @@ void resample_source_range(const ResampleAxis& axis, size_t begin, size_t count,
     first = end = 0;
     return;
   }
-  const size_t last = begin + count - 1;
+  // Every output's window, not only the first's start and the last's end: tables from JavaScript
+  // need not move forward as Pillow's do, and a window outside the range was read unset (or, in
+  // the row buffers of the vertical pass, outside them).
   first = static_cast<size_t>(axis.first[begin]);
-  end = static_cast<size_t>(axis.first[last] + axis.count[last]);
+  end = first + static_cast<size_t>(axis.count[begin]);
+  for (size_t i = begin + 1; i < begin + count; ++i) {
+    first = std::min(first, static_cast<size_t>(axis.first[i]));
+    end = std::max(end, static_cast<size_t>(axis.first[i]) + static_cast<size_t>(axis.count[i]));
+  }
 }
 
 void resample_rgb(const uint8_t* src, size_t width, const ResampleAxis* horizontal,
                   const ResampleAxis* vertical, RgbRegion region, unsigned threads, uint8_t* out) {
+  // Nothing to write (and `out` may be null): without this, a region 0 pixels wide and 2^32 high
+  // spent seconds copying empty rows.
+  if (region.width == 0 || region.height == 0) return;
   const size_t row_bytes = region.width * 3;
   if (!horizontal && !vertical) {
     for (size_t y = 0; y < region.height; ++y)
@@ -136,6 +146,7 @@ void resample_rgb(const uint8_t* src, size_t width, const ResampleAxis* horizont
 void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, int orientation,
                              const ResampleAxis* horizontal, const ResampleAxis* vertical, RgbRegion region,
                              unsigned threads, uint8_t* out) {
+  if (region.width == 0 || region.height == 0) return;
   // Upright (x', y') is stored (column y', row x'), each counted from the far side where marked.
   const bool reverse_x = orientation == 7 || orientation == 8;  // stored column = width - 1 - y'
   const bool reverse_y = orientation == 6 || orientation == 7;  // stored row = height - 1 - x'
@@ -168,6 +179,8 @@ void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, in
       shifted_first[yy] = vertical->first[yy] - static_cast<int32_t>(row_start);
     along_t = {shifted_first.data(), vertical->count, vertical->weights, vertical->taps};
   }
+  size_t t_begin = 0, t_end = 0;
+  if (vertical) resample_source_range(along_t, region.top, region.height, t_begin, t_end);
   split_rows(0, region.width, threads, [&](size_t b, size_t e) {
     std::vector<uint8_t> line(rows * 3), column(region.height * 3);
     std::vector<int32_t> planes(rows * 3);
@@ -178,7 +191,7 @@ void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, in
         t = line.data();
       }
       if (vertical)
-        horizontal_row(t, rows, along_t, region.top, region.height, planes.data(), column.data());
+        horizontal_row(t, rows, along_t, region.top, region.height, t_begin, t_end, planes.data(), column.data());
       else
         std::memcpy(column.data(), t + (region.top - row_start) * 3, region.height * 3);
       for (size_t y = 0; y < region.height; ++y) std::memcpy(out + (y * region.width + i) * 3, &column[3 * y], 3);

@@ -32,7 +32,8 @@ void resample_planes_horizontal(const int32_t* r, const int32_t* g, const int32_
 void resample_vertical(const uint8_t* in, size_t row_bytes, size_t input_first_row, const ResampleAxis& axis,
                        size_t row_begin, size_t row_end, unsigned threads, uint8_t* out);
 
-// Source positions [first, end) that outputs [begin, begin + count) of `axis` read.
+// Source positions [first, end) that outputs [begin, begin + count) of `axis` read (the union of their
+// windows, whatever order they come in).
 void resample_source_range(const ResampleAxis& axis, size_t begin, size_t count, size_t& first, size_t& end);
 
 // Resizes `src` (RGB rows of `width` pixels; the axes' tables, checked by the

@@ -118,6 +118,7 @@ const char* parse_sos(Segment s, Frame& f) {
   if (scan.ncomp < 1 || scan.ncomp > f.ncomp) return "invalid scan component count";
   if (s.n < 4 + 2 * static_cast<size_t>(scan.ncomp)) return "truncated scan header";
   bool seen[3] = {};
+  int blocks_per_mcu = 0;
   for (int i = 0; i < scan.ncomp; ++i) {
     const int id = s.u8(1 + 2 * i), tables = s.u8(2 + 2 * i);
     int c = 0;
@@ -128,7 +129,11 @@ const char* parse_sos(Segment s, Frame& f) {
     f.comp[c].dc_table = tables >> 4;
     f.comp[c].ac_table = tables & 15;
     if (f.comp[c].dc_table > 3 || f.comp[c].ac_table > 3) return "invalid Huffman table number";
+    blocks_per_mcu += f.comp[c].h * f.comp[c].v;
   }
+  // libjpeg refuses an interleaved scan of more than 10 blocks per MCU (D_MAX_BLOCKS_IN_MCU), so
+  // such a file (4x2 luma with 2x1 chroma, say) has no pixels to be identical to.
+  if (scan.ncomp > 1 && blocks_per_mcu > 10) return "more than 10 blocks per MCU";
   const size_t o = 1 + 2 * static_cast<size_t>(scan.ncomp);
   scan.ss = s.u8(o);
   scan.se = s.u8(o + 1);

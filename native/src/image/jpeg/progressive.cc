@@ -3,6 +3,16 @@
 #include "huffman.h"
 
 namespace crossmodal::jpeg {
+namespace {
+
+// Whatever refinement still adds (less than `p1` either way), the coefficient dequantises within the
+// 16 bits libjpeg-turbo's SIMD IDCT works in. In 64 bits: a first scan may send 10 bits above a
+// shift of 13, and a 16-bit quantisation step makes that product overflow an int.
+bool dequantisable(int value, int p1, int32_t quant) {
+  return (int64_t{value} + p1) * quant <= 32767 && (int64_t{value} - p1) * quant >= -32768;
+}
+
+}  // namespace
 
 struct ProgressiveDecoder::State {
   HuffmanTable dc[4], ac[4];
@@ -96,8 +106,7 @@ const char* ProgressiveDecoder::decode_scan() {
       const int dc = s.last_dc[ci] + (t ? extend(r.get(t), t) : 0);
       s.last_dc[ci] = dc;
       const int value = dc * p1;
-      if (value < -32768 || value > 32767 || (value + p1) * q[0] > 32767 || (value - p1) * q[0] < -32768)
-        return "DC coefficient out of range";
+      if (value < -32768 || value > 32767 || !dequantisable(value, p1, q[0])) return "DC coefficient out of range";
       block[0] = static_cast<int16_t>(value);
       return nullptr;
     }
@@ -130,7 +139,7 @@ const char* ProgressiveDecoder::decode_scan() {
           if (k > scan.se) return "AC coefficients past the band";
           const int value = magnitude * p1;
           const int pos = kNatural[k];
-          if ((value + p1) * q[pos] > 32767 || (value - p1) * q[pos] < -32768) return "AC coefficient out of range";
+          if (!dequantisable(value, p1, q[pos])) return "AC coefficient out of range";
           block[pos] = static_cast<int16_t>(value);
           has_ac = 1;
         } else if (run == 15) {
@@ -178,7 +187,7 @@ const char* ProgressiveDecoder::decode_scan() {
         if (value) {
           if (k > scan.se) return "AC coefficients past the band";
           const int pos = kNatural[k];
-          if ((value + p1) * q[pos] > 32767 || (value - p1) * q[pos] < -32768) return "AC coefficient out of range";
+          if (!dequantisable(value, p1, q[pos])) return "AC coefficient out of range";
           block[pos] = static_cast<int16_t>(value);
           has_ac = 1;
         }
