@@ -55,13 +55,21 @@ export interface ListPage {
   vectors: { id: string }[];
 }
 
-/** Everything a snapshot needs besides the matrix and the graph. */
-export interface IndexState {
+/** What a snapshot holds besides the records, their rows and the graph. */
+export interface IndexMeta {
   nextLabel: number;
   lastMutation: { id: string; timestamp: number } | null;
   metadataIndexes: MetadataIndexSpec[];
-  /** In row order: [id, label, namespace, metadata, indexed entries]. */
-  records: [string, number, string | null, Metadata | null, [string, IndexedValue][] | null][];
+}
+
+/** The index as it was at one moment, readable while it keeps changing, until `release()`. */
+export interface IndexSnapshotSource {
+  meta: IndexMeta;
+  /** Records in row order. */
+  records: readonly NewRecord[];
+  /** Rows [start, end) as they were, into `out`; reads go forward. */
+  copyRows(start: number, end: number, out: Float32Array): void;
+  release(): void;
 }
 
 type Postings = { sets: ReadonlySet<number>[]; size: number };
@@ -200,8 +208,10 @@ export class VectorIndex {
   private dropMetadataIndex(propertyName: string): void {
     if (!this.propertyIndexes.delete(propertyName)) return;
     for (const record of this.store.records()) {
-      if (!record.indexed?.delete(propertyName)) continue;
-      if (record.indexed.size === 0) record.indexed = undefined;
+      if (!record.indexed?.has(propertyName)) continue;
+      const rest = new Map(record.indexed);
+      rest.delete(propertyName);
+      this.store.reindex(record, rest.size > 0 ? rest : undefined);
     }
   }
 
@@ -397,60 +407,58 @@ export class VectorIndex {
     this.graph.save(path);
   }
 
-  exportState(): { state: IndexState; matrix: Float32Array } {
-    const records = this.store.records().map(
-      (r): IndexState['records'][number] => [
-        r.id,
-        r.label,
-        r.namespace ?? null,
-        r.metadata ?? null,
-        r.indexed ? [...r.indexed] : null,
-      ],
-    );
+  /** The state as of now, for a snapshot written while writes go on (see VectorStore.freeze). */
+  snapshotSource(): IndexSnapshotSource {
+    const frozen = this.store.freeze();
     return {
-      state: {
-        nextLabel: this.nextLabel,
-        lastMutation: this.lastMutation,
-        metadataIndexes: this.metadataIndexes(),
-        records,
-      },
-      matrix: this.store.matrix().slice(),
+      meta: { nextLabel: this.nextLabel, lastMutation: this.lastMutation, metadataIndexes: this.metadataIndexes() },
+      records: frozen.records,
+      copyRows: (start, end, out) => frozen.copyRows(start, end, out),
+      release: frozen.release,
     };
   }
 
-  /**
-   * Restores a snapshot into this (empty) index. `loadGraph` restores the
-   * saved graph and returns true, or returns false to rebuild it from the matrix.
-   * Returns whether the saved graph was used.
-   */
-  importState(state: IndexState, matrix: Float32Array, loadGraph: (graph: HnswGraph) => boolean): boolean {
-    const dim = this.config.dimensions;
-    for (const spec of state.metadataIndexes)
+  /** Starts restoring a snapshot of `vectorCount` vectors into this (empty) index; then restoreRows(), then finishRestore(). */
+  beginRestore(meta: IndexMeta, vectorCount: number): void {
+    if (this.store.count > 0) throw new Error('restoring into an index that is not empty');
+    for (const spec of meta.metadataIndexes)
       this.propertyIndexes.set(spec.propertyName, new PropertyIndex(spec.propertyName, spec.indexType));
-    state.records.forEach(([id, label, namespace, metadata, indexed], row) => {
-      const record = this.store.add(
-        {
-          id,
-          label,
-          namespace: namespace ?? undefined,
-          metadata: metadata ?? undefined,
-          indexed: indexed ? new Map(indexed) : undefined,
-        },
-        matrix.subarray(row * dim, (row + 1) * dim),
-      );
-      this.post(record);
-    });
-    this.nextLabel = state.nextLabel;
-    this.lastMutation = state.lastMutation;
+    this.nextLabel = meta.nextLabel;
+    this.lastMutation = meta.lastMutation;
+    this.store.reserve(vectorCount);
+  }
+
+  /** The next records in row order, with their rows (row-major). */
+  restoreRows(records: readonly NewRecord[], rows: Float32Array): void {
+    const dim = this.config.dimensions;
+    if (rows.length !== records.length * dim) throw new Error(`${records.length} records came with ${rows.length / dim} rows`);
+    records.forEach((record, i) => this.post(this.store.add(record, rows.subarray(i * dim, (i + 1) * dim))));
+  }
+
+  /**
+   * Ends a restore. `loadGraph` restores the saved graph and returns true, or
+   * returns false to have it rebuilt from the rows. Returns whether the saved
+   * graph was used.
+   */
+  finishRestore(loadGraph: (graph: HnswGraph) => boolean): boolean {
     if (loadGraph(this.graph) && this.graph.size === this.store.count) return true;
-    this.graph = new HnswGraph(dim, this.config.metric, this.tuning.hnsw);
-    this.graph.add(
-      state.records.map((r) => r[1]),
-      this.store.matrix(),
-    );
+    this.graph = new HnswGraph(this.config.dimensions, this.config.metric, this.tuning.hnsw);
+    // In slices: the graph takes a normalised copy of what it is given.
+    const records = this.store.records();
+    const dim = this.config.dimensions;
+    for (let start = 0; start < records.length; start += REBUILD_SLICE_ROWS) {
+      const end = Math.min(records.length, start + REBUILD_SLICE_ROWS);
+      this.graph.add(
+        records.slice(start, end).map((r) => r.label),
+        this.store.matrix().subarray(start * dim, end * dim),
+      );
+    }
     return false;
   }
 }
+
+/** Rows handed to the graph at once when it is rebuilt. */
+const REBUILD_SLICE_ROWS = 65_536;
 
 const isPositive = (clause: Clause): boolean =>
   (clause.op === 'eq' && clause.value !== null) ||

@@ -9,7 +9,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { VectorIndex, type SearchTuning } from '../engine/vector-index.ts';
+import { VectorIndex, type IndexSnapshotSource, type SearchTuning } from '../engine/vector-index.ts';
 import type { IndexConfig, Mutation } from '../types.ts';
 import { decodeMutation, encodeMutation } from './codec.ts';
 import { graphFile, graphTmpFile, readSnapshot, snapshotFile, writeSnapshot } from './snapshot.ts';
@@ -74,9 +74,12 @@ export class DurableIndex {
 
     const base = snapshots.at(-1) ?? 0;
     if (snapshots.length > 0) {
-      const { header, matrix } = await readSnapshot(snapshotFile(dir, base));
+      const header = await readSnapshot(snapshotFile(dir, base), {
+        begin: (h) => index.beginRestore(h.meta, h.vectorCount),
+        rows: (records, values) => index.restoreRows(records, values),
+      });
       report.snapshotGeneration = base;
-      const restored = index.importState(header.state, matrix, (graph) => {
+      const restored = index.finishRestore((graph) => {
         if (!header.hasGraph) return false;
         try {
           graph.load(graphFile(dir, base));
@@ -127,7 +130,7 @@ export class DurableIndex {
     const next = this.generation + 1;
     const started = performance.now();
     this.logger.info({ index: this.config.name, generation: next, walBytes: this.wal.bytes }, 'snapshot started');
-    let captured: (ReturnType<VectorIndex['exportState']> & { hasGraph: boolean }) | undefined;
+    let captured: { source: IndexSnapshotSource; hasGraph: boolean } | undefined;
     await this.wal.rotate(walFile(this.dir, next), () => {
       let hasGraph = false;
       try {
@@ -136,16 +139,21 @@ export class DurableIndex {
       } catch (error) {
         this.logger.warn({ index: this.config.name, err: error }, 'could not save HNSW graph; snapshot without it');
       }
-      captured = { ...this.index.exportState(), hasGraph };
+      captured = { source: this.index.snapshotSource(), hasGraph };
     });
     this.generation = next;
-    const { state, matrix, hasGraph } = captured!;
-    await writeSnapshot(this.dir, next, this.config.dimensions, state, matrix, hasGraph);
+    const { source, hasGraph } = captured!;
+    let bytes: number;
+    try {
+      bytes = await writeSnapshot(this.dir, next, this.config.dimensions, source, hasGraph);
+    } finally {
+      source.release();
+    }
     await removeGenerationsBelow(this.dir, await readdir(this.dir), next);
     this.lastSnapshotAt = Date.now();
     this.lastSnapshotMs = performance.now() - started;
     this.logger.info(
-      { index: this.config.name, generation: next, vectors: state.records.length, ms: Math.round(performance.now() - started) },
+      { index: this.config.name, generation: next, vectors: source.records.length, bytes, ms: Math.round(this.lastSnapshotMs) },
       'snapshot written',
     );
   }
