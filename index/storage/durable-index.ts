@@ -93,10 +93,9 @@ export class DurableIndex {
     }
     const replay = logs.filter((g) => g >= base);
     for (const g of replay) {
-      const { payloads, problem } = await readWal(walFile(dir, g), logger);
+      const { records, problem } = await readWal(walFile(dir, g), logger, (payload) => index.apply(decodeMutation(payload)));
       if (problem !== undefined) report.walProblems.push(problem);
-      for (const payload of payloads) index.apply(decodeMutation(payload));
-      report.replayedMutations += payloads.length;
+      report.replayedMutations += records;
     }
     const current = replay.at(-1) ?? base;
     await removeGenerationsBelow(dir, files, base);

@@ -1,8 +1,7 @@
 // Length + CRC32 framing shared by the write-ahead log and snapshots:
 //   [u32 LE payload length][u32 LE CRC32 of payload][payload]
 // A reader stops at the first frame that is short (torn write) or whose
-// checksum fails (corruption): scanFrames over bytes in memory reports where
-// the valid prefix ends; FrameFileReader streams a file and throws.
+// checksum fails (corruption), and reports where the valid prefix ends.
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
@@ -25,48 +24,22 @@ export function frame(parts: readonly Uint8Array[]): Buffer[] {
   return [header, ...parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))];
 }
 
-export interface FrameScan {
-  payloads: Buffer[];
-  /** Offset just past the last good frame. */
-  validEnd: number;
-  /** Why the scan stopped before the end of the data, if it did. */
-  problem?: string;
-}
-
-/** Why a frame of `length` bytes declared at `offset`, with `available` bytes after its header, cannot be read whole; undefined when it can. */
-function lengthProblem(length: number, offset: number, available: number): string | undefined {
-  if (length > MAX_FRAME_BYTES) return `implausible frame length ${length} at offset ${offset}`;
-  if (length > available) return `torn frame at offset ${offset}: ${length} bytes declared, ${available} present`;
-  return undefined;
-}
-
-const checksumProblem = (payload: Uint8Array, crc: number, offset: number): string | undefined =>
-  crc32(payload) >>> 0 === crc ? undefined : `checksum mismatch in frame at offset ${offset}`;
-
-export function scanFrames(data: Buffer, start: number): FrameScan {
-  const payloads: Buffer[] = [];
-  let offset = start;
-  while (offset < data.length) {
-    if (data.length - offset < FRAME_HEADER_BYTES)
-      return { payloads, validEnd: offset, problem: `torn frame header at offset ${offset}` };
-    const length = data.readUInt32LE(offset);
-    const begin = offset + FRAME_HEADER_BYTES;
-    const tooLong = lengthProblem(length, offset, data.length - begin);
-    if (tooLong) return { payloads, validEnd: offset, problem: tooLong };
-    const payload = data.subarray(begin, begin + length);
-    const corrupt = checksumProblem(payload, data.readUInt32LE(offset + 4), offset);
-    if (corrupt) return { payloads, validEnd: offset, problem: corrupt };
-    payloads.push(payload);
-    offset = begin + length;
+/** A frame that is torn, implausibly long or corrupt, at `offset`: where the file's valid prefix ends. */
+export class FrameProblem extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = 'FrameProblem';
   }
-  return { payloads, validEnd: offset };
 }
 
 /**
  * Reads a file's frames one at a time, so a file of any size is read in
  * memory of one frame. Each payload is a fresh buffer starting at offset 0 of
  * its own memory (typed views of it are aligned). A short, implausible or
- * corrupt frame throws.
+ * corrupt frame throws a FrameProblem.
  */
 export class FrameFileReader {
   private constructor(
@@ -87,15 +60,15 @@ export class FrameFileReader {
   async next(): Promise<Buffer | null> {
     if (this.atEnd) return null;
     const offset = this.offset;
-    if (this.size - offset < FRAME_HEADER_BYTES) throw new Error(`torn frame header at offset ${offset}`);
+    if (this.size - offset < FRAME_HEADER_BYTES) throw new FrameProblem(`torn frame header at offset ${offset}`, offset);
     const header = await this.read(Buffer.allocUnsafe(FRAME_HEADER_BYTES), offset);
     const length = header.readUInt32LE(0);
     const begin = offset + FRAME_HEADER_BYTES;
-    const tooLong = lengthProblem(length, offset, this.size - begin);
-    if (tooLong) throw new Error(tooLong);
+    const present = this.size - begin;
+    if (length > MAX_FRAME_BYTES) throw new FrameProblem(`implausible frame length ${length} at offset ${offset}`, offset);
+    if (length > present) throw new FrameProblem(`torn frame at offset ${offset}: ${length} bytes declared, ${present} present`, offset);
     const payload = await this.read(Buffer.allocUnsafeSlow(length), begin);
-    const corrupt = checksumProblem(payload, header.readUInt32LE(4), offset);
-    if (corrupt) throw new Error(corrupt);
+    if (crc32(payload) >>> 0 !== header.readUInt32LE(4)) throw new FrameProblem(`checksum mismatch in frame at offset ${offset}`, offset);
     this.offset = begin + length;
     return payload;
   }

@@ -3,10 +3,10 @@
 // flight goes out in the next one — and a record's `onDurable` callback runs
 // only after its bytes are on disk, in log order. A failed write is cut off
 // again (ftruncate) so the log never keeps a half-written record mid-file.
-import { copyFile, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, truncate, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { frame, scanFrames } from './frames.ts';
+import { frame, FrameFileReader, FrameProblem } from './frames.ts';
 import { syncDir } from './fsutil.ts';
 
 export const WAL_MAGIC = Buffer.from('VXWAL\0\0\x01', 'latin1');
@@ -160,37 +160,67 @@ async function openLog(path: string): Promise<{ handle: FileHandle; size: number
 }
 
 export interface WalReadResult {
-  payloads: Buffer[];
+  /** Records read (and handed to `onRecord`). */
+  records: number;
   /** Set when a torn or corrupt tail was found and cut off. */
   problem?: string;
 }
 
 /**
- * Reads a log's records. A torn or corrupt tail (a crash mid-append) is
+ * Reads a log's records in order, one at a time (a log of any size is read
+ * in memory of one record). A torn or corrupt tail (a crash mid-append) is
  * copied aside to `<file>.corrupt-<time>`, cut off, and reported with a
- * warning; everything before it is returned.
+ * warning; every record before it is read.
  */
-export async function readWal(path: string, logger: Logger): Promise<WalReadResult> {
-  const data = await readFile(path);
-  if (data.length < WAL_MAGIC.length || !data.subarray(0, WAL_MAGIC.length).equals(WAL_MAGIC)) {
-    if (data.length === 0 || WAL_MAGIC.subarray(0, data.length).equals(data)) {
-      // Crash while creating the file: nothing was ever acknowledged from it.
-      await truncate(path, 0);
-      return { payloads: [] };
-    }
-    const aside = `${path}.corrupt-${Date.now()}`;
-    await copyFile(path, aside);
+export async function readWal(path: string, logger: Logger, onRecord: (payload: Buffer) => void): Promise<WalReadResult> {
+  const { records, size, damage } = await readRecords(path, onRecord);
+  if (damage === undefined) return { records };
+  if (damage === 'unborn') {
+    // Cut short while the file was created: nothing was ever acknowledged from it.
     await truncate(path, 0);
-    const problem = `${basename(path)} has no log header; moved its ${data.length} bytes to ${basename(aside)}`;
-    logger.warn({ wal: path, aside }, problem);
-    return { payloads: [], problem };
+    return { records };
   }
-  const scan = scanFrames(data, WAL_MAGIC.length);
-  if (scan.problem === undefined) return { payloads: scan.payloads };
   const aside = `${path}.corrupt-${Date.now()}`;
   await copyFile(path, aside);
-  await truncate(path, scan.validEnd);
-  const problem = `${basename(path)}: ${scan.problem}; skipped ${data.length - scan.validEnd} trailing bytes (kept in ${basename(aside)})`;
-  logger.warn({ wal: path, aside, validBytes: scan.validEnd, skippedBytes: data.length - scan.validEnd }, problem);
-  return { payloads: scan.payloads, problem };
+  await truncate(path, damage.validEnd);
+  if (damage.validEnd === 0) {
+    const problem = `${basename(path)} has no log header; moved its ${size} bytes to ${basename(aside)}`;
+    logger.warn({ wal: path, aside }, problem);
+    return { records, problem };
+  }
+  const skipped = size - damage.validEnd;
+  const problem = `${basename(path)}: ${damage.reason}; skipped ${skipped} trailing bytes (kept in ${basename(aside)})`;
+  logger.warn({ wal: path, aside, validBytes: damage.validEnd, skippedBytes: skipped }, problem);
+  return { records, problem };
+}
+
+/** Hands each record to `onRecord`; says where and why the valid records end, when they end before the file does. */
+async function readRecords(
+  path: string,
+  onRecord: (payload: Buffer) => void,
+): Promise<{ records: number; size: number; damage?: 'unborn' | { validEnd: number; reason: string } }> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const head = Buffer.alloc(Math.min(size, WAL_MAGIC.length));
+    await handle.read(head, 0, head.length, 0);
+    if (!head.equals(WAL_MAGIC)) {
+      const unborn = size < WAL_MAGIC.length && head.equals(WAL_MAGIC.subarray(0, size));
+      return { records: 0, size, damage: unborn ? 'unborn' : { validEnd: 0, reason: 'no log header' } };
+    }
+    const frames = await FrameFileReader.open(handle, WAL_MAGIC.length);
+    let records = 0;
+    try {
+      for (let payload = await frames.next(); payload; payload = await frames.next()) {
+        onRecord(payload);
+        records++;
+      }
+    } catch (error) {
+      if (!(error instanceof FrameProblem)) throw error;
+      return { records, size, damage: { validEnd: error.offset, reason: error.message } };
+    }
+    return { records, size };
+  } finally {
+    await handle.close();
+  }
 }

@@ -11,6 +11,14 @@ import { DurableIndex, type DurabilityOptions } from '../../index/storage/durabl
 import { readWal, WAL_MAGIC, WalWriter } from '../../index/storage/wal.ts';
 import type { IndexConfig, Mutation } from '../../index/types.ts';
 
+/** A log's records, read into memory. */
+async function readAll(path: string, logger: pino.Logger) {
+  const payloads: Buffer[] = [];
+  const result = await readWal(path, logger, (payload) => payloads.push(payload));
+  expect(result.records).toBe(payloads.length);
+  return { ...result, payloads };
+}
+
 /** A logger whose warnings the test can read. */
 function capturingLogger() {
   const lines: { level: number; msg: string }[] = [];
@@ -42,7 +50,7 @@ describe('write-ahead log', () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append(record(i), () => applied.push(i))));
     await wal.close();
     expect(applied).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    const { payloads, problem } = await readWal(path, pino({ level: 'silent' }));
+    const { payloads, problem } = await readAll(path, pino({ level: 'silent' }));
     expect(problem).toBeUndefined();
     expect(payloads.map(String)).toEqual(Array.from({ length: 50 }, (_, i) => String(record(i)[0])));
   });
@@ -70,7 +78,7 @@ describe('write-ahead log', () => {
     await writeRecords(path, 3);
     await damage(path);
     const { logger, warnings } = capturingLogger();
-    const first = await readWal(path, logger);
+    const first = await readAll(path, logger);
     const survivors = first.payloads.length;
     expect(survivors).toBeGreaterThanOrEqual(2);
     expect(first.payloads.map(String)).toEqual([0, 1, 2].slice(0, survivors).map((i) => String(record(i)[0])));
@@ -81,16 +89,29 @@ describe('write-ahead log', () => {
     const wal = await WalWriter.open(path);
     await wal.append(record(9), () => {});
     await wal.close();
-    const second = await readWal(path, logger);
+    const second = await readAll(path, logger);
     expect(second.problem).toBeUndefined();
     expect(second.payloads.map(String).at(-1)).toBe(String(record(9)[0]));
     expect(second.payloads).toHaveLength(survivors + 1);
   });
 
+  it('moves a log without its header aside with a warning, and starts it afresh', async () => {
+    const path = join(dir, 'wal-0.log');
+    await writeFile(path, 'not a log at all, whatever it is');
+    const { logger, warnings } = capturingLogger();
+    const read = await readAll(path, logger);
+    expect(read.payloads).toEqual([]);
+    expect(read.problem).toContain('has no log header');
+    expect(warnings()).toHaveLength(1);
+    expect((await readdir(dir)).some((f) => f.startsWith('wal-0.log.corrupt-'))).toBe(true);
+    await writeRecords(path, 2);
+    expect((await readAll(path, logger)).payloads.map(String)).toEqual([0, 1].map((i) => String(record(i)[0])));
+  });
+
   it('treats a log torn inside its header as empty', async () => {
     const path = join(dir, 'wal-0.log');
     await writeFile(path, WAL_MAGIC.subarray(0, 3));
-    expect((await readWal(path, pino({ level: 'silent' }))).payloads).toEqual([]);
+    expect((await readAll(path, pino({ level: 'silent' }))).payloads).toEqual([]);
   });
 
   it('encodes mutations losslessly', () => {
