@@ -27,7 +27,8 @@ const built = spawnSync(
     cmakeJs, 'build', '--directory', NATIVE, '--out', OUT, '--parallel', String(availableParallelism()), '--log-level', 'warn',
     `--CDCMAKE_CXX_COMPILER=${cxx}`,
     '--CDCMAKE_BUILD_TYPE=RelWithDebInfo',
-    `--CDCMAKE_CXX_FLAGS=${SANITIZE}`,
+    // cmake-js sets CMAKE_CXX_FLAGS itself; the build type's flags are ours.
+    `--CDCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 ${SANITIZE}`,
     // The addon uses the runtime Node preloads, not a copy of its own.
     `--CDCMAKE_SHARED_LINKER_FLAGS=${SANITIZE} -shared-libasan`,
   ],
