@@ -132,8 +132,8 @@ describe('the stack under load and faults', () => {
             searches: inside.length,
             'repeated 200': inside.filter((o) => o.cls === 'repeated' && o.status === 200).length,
             'repeated 503': inside.filter((o) => o.cls === 'repeated' && o.status === 503).length,
-            'new 200': inside.filter((o) => o.cls !== 'repeated' && o.status === 200).length,
-            'new 503': inside.filter((o) => o.cls !== 'repeated' && o.status === 503).length,
+            'new or image 200': inside.filter((o) => o.cls !== 'repeated' && o.status === 200).length,
+            'new or image 503': inside.filter((o) => o.cls !== 'repeated' && o.status === 503).length,
             stale: inside.filter((o) => o.cache === 'stale').length,
             other: inside.filter((o) => o.status !== 200 && o.status !== 503).length,
           };
