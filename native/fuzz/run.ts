@@ -5,12 +5,16 @@
  * reached. Exits non-zero on any finding: a crash, a sanitizer report, a leak, a timeout, running out
  * of memory or a wrong result (the targets abort on those). `all` runs every target in turn.
  *
+ * `npm run fuzz -- <target> --coverage`: replays the target's corpus, seeds and regressions through a
+ * build with source-based coverage instead, and prints llvm-cov's line and branch coverage of
+ * native/src (what the corpus reaches, file by file).
+ *
  * Kept between runs, under .cache/fuzz/ (gitignored): the generated seeds, each target's corpus, the
  * findings, a log per target and runs.jsonl (one line of figures per run).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +24,7 @@ import { clangToolchain } from './toolchain.ts';
 const FUZZ_DIR = fileURLToPath(new URL('.', import.meta.url));
 const REPO = join(FUZZ_DIR, '..', '..');
 const BUILD = join(REPO, 'native', 'build', 'fuzz');
+const COVERAGE_BUILD = join(REPO, 'native', 'build', 'fuzz-coverage');
 const CACHE = join(REPO, '.cache', 'fuzz');
 export const REGRESSIONS = join(REPO, 'test', 'native', 'fuzz-regressions');
 
@@ -38,21 +43,32 @@ const TARGETS: Record<string, Target> = {
   scoring: { options: [] },
 };
 
-const binaryOf = (target: string) => join(BUILD, `fuzz_${target.replaceAll('-', '_')}`);
+const binaryOf = (target: string, build = BUILD) => join(build, `fuzz_${target.replaceAll('-', '_')}`);
 
 function usage(): never {
-  console.error(`usage: npm run fuzz -- <${Object.keys(TARGETS).join('|')}|all> [seconds]`);
+  console.error(`usage: npm run fuzz -- <${Object.keys(TARGETS).join('|')}|all> [seconds | --coverage]`);
   process.exit(2);
 }
 
-function build(targets: string[]): void {
+function build(targets: string[], build = BUILD): void {
   const { cxx } = clangToolchain();
   const run = (args: string[]) => {
     const result = spawnSync('cmake', args, { stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`cmake ${args.join(' ')} failed`);
   };
-  if (!existsSync(join(BUILD, 'CMakeCache.txt'))) run(['-S', FUZZ_DIR, '-B', BUILD, `-DCMAKE_CXX_COMPILER=${cxx}`]);
-  run(['--build', BUILD, '--parallel', String(availableParallelism()), '--target', ...targets.map((t) => `fuzz_${t.replaceAll('-', '_')}`)]);
+  if (!existsSync(join(build, 'CMakeCache.txt'))) {
+    run(['-S', FUZZ_DIR, '-B', build, `-DCMAKE_CXX_COMPILER=${cxx}`, `-DCROSSMODAL_FUZZ_COVERAGE=${build === COVERAGE_BUILD ? 'ON' : 'OFF'}`]);
+  }
+  run(['--build', build, '--parallel', String(availableParallelism()), '--target', ...targets.map((t) => `fuzz_${t.replaceAll('-', '_')}`)]);
+}
+
+/** The inputs a target starts from: its corpus, the generated seeds, the regression inputs. */
+async function inputDirectories(target: string): Promise<string[]> {
+  const corpus = join(CACHE, 'corpus', target);
+  mkdirSync(corpus, { recursive: true });
+  const seeds = await seedDirectory(target, TARGETS[target]!);
+  const regressions = join(REGRESSIONS, target);
+  return [corpus, ...(seeds ? [seeds] : []), ...(existsSync(regressions) ? [regressions] : [])];
 }
 
 /** The seed directory of a target, (re)generated when its generator changed. */
@@ -86,11 +102,9 @@ const SHOWN = /INITED|DONE|pulse|ERROR|SUMMARY|runtime error|Test unit written|f
 
 async function fuzz(target: string, seconds: number): Promise<RunFigures> {
   const spec = TARGETS[target]!;
-  const corpus = join(CACHE, 'corpus', target);
   const findings = join(CACHE, 'findings', target);
-  const regressions = join(REGRESSIONS, target);
-  for (const dir of [corpus, findings, join(CACHE, 'logs')]) mkdirSync(dir, { recursive: true });
-  const seeds = await seedDirectory(target, spec);
+  for (const dir of [findings, join(CACHE, 'logs')]) mkdirSync(dir, { recursive: true });
+  const inputs = await inputDirectories(target);
   const before = new Set(readdirSync(findings));
   const args = [
     ...(seconds > 0 ? [`-max_total_time=${seconds}`] : ['-runs=0']),
@@ -99,9 +113,7 @@ async function fuzz(target: string, seconds: number): Promise<RunFigures> {
     '-print_final_stats=1',
     `-artifact_prefix=${findings}/`,
     ...spec.options,
-    corpus,
-    ...(seeds ? [seeds] : []),
-    ...(existsSync(regressions) ? [regressions] : []),
+    ...inputs,
   ];
   const log = join(CACHE, 'logs', `${target}.log`);
   console.log(`\nfuzz: ${target} for ${seconds} s (log: ${log})`);
@@ -170,12 +182,45 @@ function report(f: RunFigures): void {
   }
 }
 
+/** The LLVM tool matching clang's version (llvm-cov-14 beside clang 14), or its unversioned name. */
+function llvmTool(name: string): string {
+  const { cxx } = clangToolchain();
+  const major = /clang version (\d+)/.exec(spawnSync(cxx, ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1];
+  const versioned = `${name}-${major}`;
+  return major && spawnSync(versioned, ['--version'], { stdio: 'ignore' }).status === 0 ? versioned : name;
+}
+
+async function coverage(target: string): Promise<void> {
+  const profiles = join(CACHE, 'coverage', target);
+  rmSync(profiles, { recursive: true, force: true });
+  mkdirSync(profiles, { recursive: true });
+  const binary = binaryOf(target, COVERAGE_BUILD);
+  console.log(`fuzz: replaying ${target}'s inputs through ${binary}`);
+  const replay = spawnSync('nice', ['-n', '19', binary, '-runs=0', '-timeout=30', ...(await inputDirectories(target))], {
+    env: { ...process.env, LLVM_PROFILE_FILE: join(profiles, '%p.profraw') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (replay.status !== 0) throw new Error(`replaying ${target}'s inputs failed (exit ${replay.status})`);
+  const merged = join(profiles, 'merged.profdata');
+  const raw = readdirSync(profiles).filter((f) => f.endsWith('.profraw')).map((f) => join(profiles, f));
+  if (spawnSync(llvmTool('llvm-profdata'), ['merge', '-sparse', ...raw, '-o', merged], { stdio: 'inherit' }).status !== 0) {
+    throw new Error('llvm-profdata merge failed');
+  }
+  const sources = join(REPO, 'native', 'src');
+  spawnSync(llvmTool('llvm-cov'), ['report', binary, `-instr-profile=${merged}`, sources], { stdio: 'inherit' });
+}
+
 async function main(): Promise<void> {
   const [name, secondsArg] = process.argv.slice(2);
   if (!name || (name !== 'all' && !(name in TARGETS))) usage();
+  const targets = name === 'all' ? Object.keys(TARGETS) : [name];
+  if (secondsArg === '--coverage') {
+    build(targets, COVERAGE_BUILD);
+    for (const target of targets) await coverage(target);
+    return;
+  }
   const seconds = secondsArg === undefined ? 60 : Number(secondsArg);
   if (!Number.isInteger(seconds) || seconds < 0) usage();
-  const targets = name === 'all' ? Object.keys(TARGETS) : [name];
   build(targets);
   let failed = 0;
   for (const target of targets) if ((await fuzz(target, seconds)).finding) failed++;
