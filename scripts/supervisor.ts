@@ -6,6 +6,11 @@
 // the right default for a stack on one machine: the worker serves stale
 // results or 503 + Retry-After while a service is down and recovers by itself
 // once it is back, so one crash costs seconds instead of the whole stack.
+//
+// Each service runs in a process group of its own, and the group is killed
+// when the service dies: the worker's Node process runs workerd as a child,
+// which would otherwise outlive a killed parent, keep the port, and make
+// every restart fail. (Ctrl-C reaches the supervisor only; it stops them.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -106,7 +111,7 @@ export class Supervisor {
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        const timer = setTimeout(() => killGroup(child), graceMs);
         await exited;
         clearTimeout(timer);
       }),
@@ -119,6 +124,7 @@ export class Supervisor {
       cwd: this.options.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group (see the top of this file)
     });
     running.child = child;
     const pid = child.pid ?? -1;
@@ -137,7 +143,10 @@ export class Supervisor {
         }
       });
     child.once('error', (error) => this.options.onLine?.(spec.name, `could not start: ${error.message}`));
-    child.once('exit', (code, signal) => this.#exited(running, child, code, signal));
+    child.once('exit', (code, signal) => {
+      killGroup(child);
+      this.#exited(running, child, code, signal);
+    });
   }
 
   #exited(running: Running, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -165,5 +174,15 @@ export class Supervisor {
       running.restarts++;
       this.#spawn(running);
     }, restartInMs);
+  }
+}
+
+/** Kills what is left of a service's process group (its children), ignoring a group already gone. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // nothing left
   }
 }

@@ -1,5 +1,6 @@
-// `npm start` keeps the stack up: a service killed with SIGKILL is restarted
-// on the same port and data directory while the worker answers from its cache
+// `npm start` keeps the stack up: a service killed with SIGKILL (the
+// embedder, the index, the worker) is restarted on the same port and data
+// directory while the worker answers from its cache
 // or with 503 + Retry-After, and searches work again within about a second of
 // the service being ready; Ctrl-C still stops everything; a service that
 // fails at once, again and again, makes the stack give up loudly.
@@ -77,11 +78,19 @@ describe('npm start', () => {
     expect(item.status).toBe(200);
     expect((await search(url, 'soup')).status).toBe(200);
 
+    // The worker dies (its Node process; workerd, its child, must not keep the port) and comes back.
+    const workerPid = stack.pid('worker');
+    const beforeWorker = stack.lines.length;
+    process.kill(workerPid, 'SIGKILL');
+    await stack.waitFor(/^\[worker\] ready again/, beforeWorker);
+    expect((await search(url, 'soup')).status).toBe(200);
+
     // Ctrl-C: every service stops, and so does npm start, with exit code 0.
     const pids = ['embedder', 'index', 'worker'].map((s) => stack.pid(s));
     stack.child.kill('SIGINT');
     expect(await stack.exited).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow(); // nothing (no workerd) is left on the worker's port
   });
 
   it('gives up, stops the stack and exits 1 when a service fails at once five times within a minute', { timeout: 120_000 }, async () => {
