@@ -3,6 +3,7 @@
 // as plain lines, waits on them, and the pids it reports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { temporaryDirectory } from '../support/files.ts';
 import { freePort } from '../support/ports.ts';
@@ -56,6 +57,15 @@ export async function startStackCommand(env: Record<string, string> = {}): Promi
       resolve(signal ?? code);
     }),
   );
+  // A test that fails half-way still stops the stack the way Ctrl-C does (its services run in
+  // process groups of their own, which a killed npm start would leave behind).
+  onTestFinished(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    const timer = setTimeout(reap, 20_000);
+    await exited;
+    clearTimeout(timer);
+  });
   const lines: { line: string; at: number }[] = [];
   const plain: string[] = [];
   let partial = { stdout: '', stderr: '' };
