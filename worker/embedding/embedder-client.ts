@@ -155,17 +155,20 @@ export class EmbedderClient {
 
   /**
    * Sends to the next upstream whose circuit admits a call; on a network
-   * error, timeout, 429 or 5xx, retries once on another upstream.
+   * error, timeout, 5xx or a busy answer, retries once on another upstream.
    */
   async #request<T>(path: string, init: RequestInit, read: (response: Response) => Promise<T>): Promise<T> {
     const start = rotation++ % Math.max(1, this.#upstreams.length);
     const ordered = [...this.#upstreams.slice(start), ...this.#upstreams.slice(0, start)];
+    // Public answers name an upstream by its place in EMBEDDER_URLS, never by its address; the log has both.
     const failures: string[] = [];
+    let busyRetryMs = 0;
     let attempts = 0;
     for (const { upstream, breaker } of ordered) {
       if (attempts === 2) break;
       if (!(await this.#admits(upstream, breaker))) continue;
       attempts++;
+      const label = `embedder ${this.#upstreams.findIndex((entry) => entry.upstream === upstream) + 1}`;
       try {
         const response = await upstream.fetch(path, {
           ...init,
@@ -175,6 +178,16 @@ export class EmbedderClient {
         if (isClientError(response.status)) {
           breaker.success();
           throw await clientError(response);
+        }
+        const busyForMs = busyRetryAfterMs(response);
+        if (busyForMs !== undefined) {
+          // It answered, so it is up; it is only full (its queue, its decode budget). Opening its
+          // circuit would turn one client's burst into an outage for everyone: try another instead.
+          breaker.success();
+          await response.body?.cancel();
+          busyRetryMs = Math.max(busyRetryMs, busyForMs);
+          failures.push(`${label}: busy (HTTP ${response.status})`);
+          continue;
         }
         if (!response.ok) {
           await response.body?.cancel();
@@ -187,13 +200,24 @@ export class EmbedderClient {
         if (error instanceof ApiError) throw error;
         breaker.failure();
         noteUpstreamError('embedder');
-        failures.push(`${upstream.name}: ${describe(error)}`);
+        console.warn(`${label} (${upstream.name}) failed: ${describe(error)}`);
+        failures.push(`${label}: ${describe(error)}`);
       }
     }
-    const retryMs = Math.min(...this.#upstreams.map(({ breaker }) => breaker.retryInMs || 1000));
+    const circuitRetryMs = Math.min(...this.#upstreams.map(({ breaker }) => breaker.retryInMs || 1000));
+    const retryMs = Math.max(busyRetryMs, Number.isFinite(circuitRetryMs) ? circuitRetryMs : 1000);
     const detail = failures.length ? failures.join('; ') : 'every upstream circuit is open';
-    throw new EmbedderUnavailableError(`embedder unavailable (${detail})`, (Number.isFinite(retryMs) ? retryMs : 1000) / 1000);
+    throw new EmbedderUnavailableError(`embedder unavailable (${detail})`, retryMs / 1000);
   }
+}
+
+/** For an embedder that is up but full (429, or 503 with Retry-After), how long it asks to wait; undefined otherwise. */
+function busyRetryAfterMs(response: Response): number | undefined {
+  if (response.status !== 429 && response.status !== 503) return undefined;
+  const header = response.headers.get('retry-after');
+  if (response.status === 503 && header === null) return undefined;
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 60) * 1000 : 1000;
 }
 
 async function clientError(response: Response): Promise<ApiError<string>> {
