@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-export const WORKER_ENTRY = fileURLToPath(new URL('../../worker/index.ts', import.meta.url));
+export const WORKER_ENTRY = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 
 /** Writes `<outDir>/worker.js` and returns its path. */
 export async function bundleWorker(entry: string = WORKER_ENTRY, outDir: string = mkdtempSync(join(tmpdir(), 'worker-bundle-'))): Promise<string> {

@@ -55,7 +55,7 @@ export interface LocalWorkerOptions {
   rateLimit?: { limit: number; period: 10 | 60 } | false;
   /** Keep KV and the cache in this directory between runs (default: in memory). */
   persistDir?: string;
-  /** A bundle to run instead of building worker/index.ts. */
+  /** A bundle to run instead of building worker/main.ts. */
   scriptPath?: string;
   /** Extra Miniflare options for the worker (service bindings, outboundService, ...). */
   miniflare?: Partial<MiniflareOptions>;

@@ -19,7 +19,7 @@ describe('wrangler.toml', () => {
       { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' } },
     );
     expect(stdout).toContain('--dry-run: exiting now.');
-    expect(existsSync(join(out, 'index.js'))).toBe(true);
-    expect(statSync(join(out, 'index.js')).size).toBeGreaterThan(10_000);
+    expect(existsSync(join(out, 'main.js'))).toBe(true);
+    expect(statSync(join(out, 'main.js')).size).toBeGreaterThan(10_000);
   });
 });
