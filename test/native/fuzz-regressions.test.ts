@@ -118,6 +118,13 @@ describe.skipIf(!addon)('resampling and tensor arguments the fuzzers (and their 
     expect(Buffer.from(await native.resampleRgbAsync(src, width, height, h, v, 0, 0, 3, 3, 2)).equals(Buffer.from(want))).toBe(true);
   });
 
+  it('a rotated resize whose vertical tables read no row gives black, without touching memory (it copied from a null buffer)', () => {
+    const src = Uint8Array.from({ length: 4 * 3 * 3 }, (_, i) => i);
+    // Orientation 6: the upright image is 3 wide and 4 high; both outputs' windows are empty.
+    const v = { taps: 1, first: Int32Array.of(1, 1), count: Int32Array.of(0, 0), weights: Int32Array.of(0, 0) };
+    expect(native.resampleRgb(src, 4, 3, null, v, 0, 0, 3, 2, 1, 6)).toEqual(new Uint8Array(3 * 2 * 3));
+  });
+
   it('weights whose sums would overflow 32 bits are refused', () => {
     const h = tables([[0, 1]]);
     h.weights[0] = -1130798652;

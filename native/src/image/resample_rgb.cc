@@ -167,6 +167,7 @@ void resample_rgb_transposed(const uint8_t* src, size_t width, size_t height, in
       vertical_rows(upright_x0, row_stride, column_first * 3, rows * 3, 0, *horizontal, region.left + b, region.left + e, t);
       return;
     }
+    if (rows == 0) return;  // vertical tables that read no row: nothing to gather (and `t` may be null)
     for (size_t xx = region.left + b; xx < region.left + e; ++xx, t += rows * 3)
       std::memcpy(t, upright_x0 + static_cast<ptrdiff_t>(xx) * row_stride + column_first * 3, rows * 3);
   });

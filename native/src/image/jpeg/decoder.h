@@ -35,7 +35,8 @@ struct ResizePlan {
 
 // As decode_rgb, then EXIF `orientation` (1-4: the mirrorings) applied, then resample_rgb(plan)
 // into `out`. Orientations 5-8, which turn rows into columns, are declined (decode, then
-// resample_rgb_transposed). The caller has checked the plan's tables against the image size.
+// resample_rgb_transposed), and so are tables that read no pixel at all ("empty region"). The caller
+// has checked the plan's tables against the image size.
 const char* decode_resized(const uint8_t* bytes, size_t size, size_t max_pixels, int orientation, unsigned threads,
                            const ResizePlan& plan, uint8_t* out);
 
