@@ -24,9 +24,10 @@ Target
   --target worker        the search worker's admin API (POST /v1/items, ADMIN_TOKEN), so that
                          its cache stops serving results computed before the writes
   --target queue         the worker's backfill queue (POST /v1/backfill, ADMIN_TOKEN): the image
-                         URLs of a manifest or URL list go to a Cloudflare Queue, and the worker's
-                         queue consumers fetch, embed and upsert them (no embedder here; each URL
-                         is still read once here, to check it and make its id and metadata)
+                         URLs of a manifest or URL list go to a Cloudflare Queue, up to 1000 a
+                         request, and the worker's queue consumers fetch, embed and upsert them.
+                         Nothing is downloaded or embedded here; files and texts fail (the worker
+                         cannot read them). The checkpoint records what the worker queued.
   --index <name>         the Vectorize index (default crossmodal, or the one --index-url names)
   --index-url <url>      the local index: http://host:port[/client/v4], or a full index URL
                          .../client/v4/accounts/<account>/vectorize/v2/indexes/<name>
@@ -48,14 +49,20 @@ Embedding
                          embedder's batcher stays full
 
 Ids and metadata
-  --id-from content      (default) the first 32 hex characters of the SHA-256 of the image's
-                         bytes (sha256sum | cut -c1-32); of "text:" and the text for texts
+  --id-from content      (default, not with --target queue) the first 32 hex characters of the
+                         SHA-256 of the image's bytes (sha256sum | cut -c1-32); of "text:" and
+                         the text for texts
   --id-from path         the path relative to the root (a manifest's path as written, or the
                          URL); one over 64 bytes becomes the first 32 hex characters of its
                          SHA-256. A manifest's "id" is used as given (at most 64 bytes).
+  --id-from url          (default for --target queue) for a URL, the first 32 hex characters
+                         of the SHA-256 of the URL normalised as new URL(url).href writes it,
+                         without its #fragment; files and texts keep their content ids
   Metadata: source (the path relative to the root, or the URL), width and height (after EXIF
   rotation, read from the header), bytes, format; for texts, text and bytes; then the
-  manifest's "metadata", which wins on a name clash. More than 10 KiB as JSON, or keys
+  manifest's "metadata", which wins on a name clash; then model, the embedder's model.
+  With --target queue: source and the manifest's "metadata"; the worker's consumer adds
+  bytes and model, and no width, height or format. More than 10 KiB as JSON, or keys
   Vectorize refuses, make the item fail.
 
 Resuming and errors
@@ -97,4 +104,5 @@ Examples
   npm run backfill -- ~/Pictures --create-index --metadata-index format:string
   npm run backfill -- photos.jsonl --target cloudflare --index photos --embedder http://gpu1:8790 --embedder http://gpu2:8790
   find /srv/img -name '*.jpg' | jq -Rc '{path: .}' | npm run backfill -- - --id-from path
+  npm run backfill -- urls.txt --target queue --worker-url https://search.example.workers.dev
 `;

@@ -5,8 +5,12 @@ import { createHash } from 'node:crypto';
 
 export const MAX_ID_BYTES = 64;
 
-/** `content` (default): a hash of the bytes; `path`: the path relative to the root, or the URL. */
-export type IdFrom = 'content' | 'path';
+/**
+ * `content` (the default, except for the queue target): a hash of the bytes; `path`: the path
+ * relative to the root, or the URL; `url` (the queue target's default): a hash of the normalised URL,
+ * so that a URL need not be downloaded to be identified.
+ */
+export type IdFrom = 'content' | 'path' | 'url';
 
 const sha256Hex = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
@@ -22,3 +26,17 @@ export const textContentId = (text: string): string => sha256Hex(`text:${text}`)
 export function locatorId(locator: string): string {
   return utf8Bytes(locator) <= MAX_ID_BYTES ? locator : sha256Hex(locator).slice(0, 32);
 }
+
+/**
+ * A URL as the WHATWG URL parser writes it (scheme and host in lower case, the default port
+ * dropped, dot segments resolved, reserved characters percent-encoded, "/" for an empty path),
+ * without its fragment, which never reaches the server.
+ */
+export function normalizeUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.hash = '';
+  return parsed.href;
+}
+
+/** A URL: the first 32 hex characters of the SHA-256 of its normalised form (`printf %s "$URL" | sha256sum | cut -c1-32`). */
+export const urlId = (url: string): string => sha256Hex(normalizeUrl(url)).slice(0, 32);

@@ -2,7 +2,7 @@
 
 export type Metadata = Record<string, unknown>;
 
-/** Read, identified and described; not yet embedded. */
+/** Read (or, for a descriptor target, only located), identified and described; not yet embedded. */
 export interface PreparedItem {
   /** The checkpoint's fingerprint of where the item came from (see checkpoint.ts). */
   key: string;
@@ -12,7 +12,8 @@ export interface PreparedItem {
   /** Where it came from, for messages and the errors file. */
   source: string;
   metadata: Metadata;
-  input: { kind: 'image'; bytes: Uint8Array } | { kind: 'text'; text: string };
+  /** `url`: an image left for the other side of a descriptor target (the queue's consumer) to fetch. */
+  input: { kind: 'image'; bytes: Uint8Array } | { kind: 'text'; text: string } | { kind: 'url'; url: string };
   /** Further entries with the same id, settled with this one (a duplicate file, a link to one). */
   duplicates: { key: string; source: string }[];
 }
@@ -22,8 +23,19 @@ export interface TargetRecord {
   id: string;
   metadata: Metadata;
   values?: Float32Array;
+  /** For a descriptor target: the image's URL. */
+  url?: string;
   source: string;
 }
 
-export const inputBytes = (item: PreparedItem) =>
-  item.input.kind === 'image' ? item.input.bytes.byteLength : Buffer.byteLength(item.input.text, 'utf8');
+/** What the item adds to an embedder request. */
+export function inputBytes({ input }: PreparedItem): number {
+  switch (input.kind) {
+    case 'image':
+      return input.bytes.byteLength;
+    case 'text':
+      return Buffer.byteLength(input.text, 'utf8');
+    case 'url':
+      return 0;
+  }
+}

@@ -21,6 +21,14 @@ export function imageMetadata(facts: ImageFacts, given: Metadata | undefined, mo
   return checked({ ...facts, ...given, ...(model !== undefined ? { model } : {}) });
 }
 
+/**
+ * An image a descriptor target sends by URL, unread: only its source and the manifest's metadata.
+ * Its size, width and height are unknown here; the queue's consumer adds `bytes` and `model`.
+ */
+export function urlMetadata(source: string, given: Metadata | undefined): Metadata {
+  return checked({ source, ...given });
+}
+
 export function textMetadata(text: string, given: Metadata | undefined, model?: string): Metadata {
   return checked({ text, bytes: Buffer.byteLength(text, 'utf8'), ...given, ...(model !== undefined ? { model } : {}) });
 }

@@ -121,8 +121,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: string
 
   const target = values.target ?? 'local';
   if (!['local', 'cloudflare', 'worker', 'queue'].includes(target)) throw new UsageError(`--target must be local, cloudflare, worker or queue, not ${JSON.stringify(target)}`);
-  const idFrom = values['id-from'] ?? 'content';
-  if (idFrom !== 'content' && idFrom !== 'path') throw new UsageError(`--id-from must be content or path, not ${JSON.stringify(idFrom)}`);
+  const idFrom = values['id-from'] ?? (target === 'queue' ? 'url' : 'content');
+  if (idFrom !== 'content' && idFrom !== 'path' && idFrom !== 'url') throw new UsageError(`--id-from must be content, path or url, not ${JSON.stringify(idFrom)}`);
+  if (target === 'queue' && idFrom === 'content')
+    throw new UsageError(
+      '--target queue sends image URLs without downloading them, so ids cannot come from their content: use --id-from url (the default: a hash of the normalised URL), --id-from path, or ids in the manifest',
+    );
 
   const embedders = list(values.embedder ?? [env.EMBEDDER_URL ?? DEFAULTS.embedder]);
   if (embedders.length === 0) throw new UsageError('--embedder needs a URL');

@@ -1,7 +1,8 @@
 // The backfill pipeline:
 //
 //   source entries ─► prepare (read, sniff, probe, id, metadata; many at once)
-//     ─► embedder batches (--batch-size items, --concurrency requests in flight)
+//     ─► embedder batches (--batch-size items, --concurrency requests in flight;
+//        none for a descriptor target, whose URLs are neither read nor embedded here)
 //     ─► target writes (as many records as the target takes per request, one
 //        write at a time, grouping whatever piled up while the last one ran)
 //     ─► checkpoint (appended and fsynced once the target acknowledged)
@@ -57,6 +58,8 @@ export interface PipelineOptions {
   log: Log;
 }
 
+type InputKind = PreparedItem['input']['kind'];
+
 interface Embedded {
   item: PreparedItem;
   values: Float32Array | undefined;
@@ -75,8 +78,8 @@ export class Pipeline {
   private readonly tasks = new Set<Promise<void>>();
   private readonly prepareSlots: Semaphore;
   private readonly embedSlots: Semaphore;
-  private readonly open = { image: [] as PreparedItem[], text: [] as PreparedItem[] };
-  private readonly openBytes = { image: 0, text: 0 };
+  private readonly open: Record<InputKind, PreparedItem[]> = { image: [], text: [], url: [] };
+  private readonly openBytes: Record<InputKind, number> = { image: 0, text: 0, url: 0 };
   /** Items on their way, by id: a second entry with the same id rides along with the first. */
   private readonly pending = new Map<string, PreparedItem>();
   private readonly writer: Writer;
@@ -120,6 +123,7 @@ export class Pipeline {
     if (!this.stopSignal.fired) {
       await this.dispatch('image');
       await this.dispatch('text');
+      await this.dispatch('url');
     }
     await this.settle();
     await this.writer.drain();
@@ -136,7 +140,12 @@ export class Pipeline {
   }
 
   private async prepareOne(entry: SourceEntry): Promise<void> {
-    const prepared = await prepare(entry, { idFrom: this.options.idFrom, model: this.options.model, isDone: (key) => this.options.done.keys.has(key) });
+    const prepared = await prepare(entry, {
+      idFrom: this.options.idFrom,
+      model: this.options.model,
+      describeOnly: this.options.target.input === 'descriptors',
+      isDone: (key) => this.options.done.keys.has(key),
+    });
     switch (prepared.outcome) {
       case 'skipped':
         this.counters.skipped++;
@@ -145,7 +154,7 @@ export class Pipeline {
         this.counters.ignored++;
         return;
       case 'failed':
-        await this.fail({ source: prepared.source, error: prepared.error });
+        await this.fail({ source: prepared.source, ...(prepared.id !== undefined ? { id: prepared.id } : {}), error: prepared.error });
         return;
       case 'item':
         await this.enqueue(prepared.item);
@@ -173,7 +182,7 @@ export class Pipeline {
   }
 
   /** Sends the open batch of `kind` to the embedder once a request slot is free. */
-  private async dispatch(kind: 'image' | 'text'): Promise<void> {
+  private async dispatch(kind: InputKind): Promise<void> {
     const batch = this.open[kind];
     if (batch.length === 0) return;
     this.open[kind] = [];
@@ -198,6 +207,7 @@ export class Pipeline {
     if (!embedder) return items.map((item) => ({ item, values: undefined }));
     try {
       const first = items[0]!.input;
+      if (first.kind === 'url') throw new Error(`${items[0]!.source} reached the embedder unread`);
       const rows =
         first.kind === 'image'
           ? await embedder.embedImages(items.map((i) => (i.input as { bytes: Uint8Array }).bytes))
@@ -228,13 +238,14 @@ export class Pipeline {
   }
 
   /** An item that cannot be indexed (with the entries that share its id): into the errors file. */
-  async fail(failure: { item: PreparedItem; error: ItemError } | { source: string; error: ItemError }): Promise<void> {
+  async fail(failure: { item: PreparedItem; error: ItemError } | { source: string; id?: string; error: ItemError }): Promise<void> {
     const { error } = failure;
     const sources = 'item' in failure ? [failure.item.source, ...failure.item.duplicates.map((d) => d.source)] : [failure.source];
+    const id = 'item' in failure ? failure.item.id : failure.id;
     if ('item' in failure) this.pending.delete(failure.item.id);
     for (const source of sources) {
       this.counters.failed++;
-      await this.options.errors.record({ source, ...('item' in failure ? { id: failure.item.id } : {}), code: error.code, reason: error.message });
+      await this.options.errors.record({ source, ...(id !== undefined ? { id } : {}), code: error.code, reason: error.message });
     }
     const max = this.options.maxErrors;
     if (max !== undefined && this.counters.failed > max) this.stop('max-errors');
@@ -259,8 +270,10 @@ class Writer {
   ) {}
 
   async add(embedded: readonly Embedded[]): Promise<void> {
-    for (const { item, values } of embedded)
-      this.buffer.push({ item, line: this.target.encode({ id: item.id, metadata: item.metadata, source: item.source, ...(values ? { values } : {}) }) });
+    for (const { item, values } of embedded) {
+      const record = { id: item.id, metadata: item.metadata, source: item.source, ...(values ? { values } : {}), ...(item.input.kind === 'url' ? { url: item.input.url } : {}) };
+      this.buffer.push({ item, line: this.target.encode(record) });
+    }
     this.kick();
     // Room for one more full write while one is in flight.
     while (this.buffer.length >= this.target.limits.maxRecords && !this.pipeline.fatal) await new Promise<void>((r) => this.roomWaiters.push(r));

@@ -1,16 +1,18 @@
 // A source entry made ready to embed: read (or fetched), recognised as an
 // image by its content, measured from its header (no pixel is decoded),
 // identified and described. Entries the checkpoint already holds are
-// recognised before anything is read.
+// recognised before anything is read. For a descriptor target (the queue),
+// a URL is identified and described without being fetched: the consumer on
+// the other side fetches it; files and texts cannot travel and fail at once.
 import { probeImage, uprightSize } from '../embedder/image/probe.ts';
 import { sniffImageFormat } from '../embedder/image/sniff.ts';
 import { ImageInputError } from '../embedder/image/errors.ts';
 import { idSchema } from '../worker/schemas.ts';
 import { ItemError } from './failures.ts';
-import { imageContentId, locatorId, textContentId, type IdFrom } from './ids.ts';
+import { imageContentId, locatorId, textContentId, urlId, type IdFrom } from './ids.ts';
 import type { Metadata, PreparedItem } from './items.ts';
 import { entryKey } from './keys.ts';
-import { imageMetadata, textMetadata } from './metadata.ts';
+import { imageMetadata, textMetadata, urlMetadata } from './metadata.ts';
 import type { SourceEntry } from './sources/entry.ts';
 import { fetchUrl, fileFacts, readFile } from './sources/read.ts';
 
@@ -20,12 +22,15 @@ export type Prepared =
   | { outcome: 'skipped' }
   /** A file in a directory that is no image. */
   | { outcome: 'ignored' }
-  | { outcome: 'failed'; source: string; error: ItemError };
+  /** `id`: the manifest's, when it gave one. */
+  | { outcome: 'failed'; source: string; id?: string; error: ItemError };
 
 export interface PrepareContext {
   idFrom: IdFrom;
   /** The embedder's model, stored as metadata.model (absent when nothing is embedded here). */
   model?: string | undefined;
+  /** The target takes descriptors (the queue): URLs are sent unread, and nothing else can be sent. */
+  describeOnly: boolean;
   /** True when the checkpoint holds this fingerprint. */
   isDone(key: string): boolean;
 }
@@ -41,7 +46,7 @@ async function imageItem(
   key: string,
   source: string,
   bytes: Uint8Array,
-  entry: { id?: string; metadata?: Metadata },
+  entry: { id?: string; url?: string; metadata?: Metadata },
   { idFrom, model }: PrepareContext,
 ): Promise<PreparedItem> {
   let header;
@@ -53,14 +58,27 @@ async function imageItem(
     throw error;
   }
   const { width, height } = uprightSize(header);
-  const contentId = entry.id === undefined && idFrom === 'content';
-  const id = entry.id !== undefined ? givenId(entry.id) : contentId ? imageContentId(bytes) : locatorId(source);
+  // --id-from url names URLs only: a file's id comes from its content, as by default.
+  const contentId = entry.id === undefined && (idFrom === 'content' || (idFrom === 'url' && entry.url === undefined));
+  const id = entry.id !== undefined ? givenId(entry.id) : contentId ? imageContentId(bytes) : idFrom === 'url' ? urlId(entry.url!) : locatorId(source);
   const metadata = imageMetadata({ source, width, height, bytes: bytes.byteLength, format: header.format }, entry.metadata, model);
   return { key, id, contentId, source, metadata, input: { kind: 'image', bytes }, duplicates: [] };
 }
 
+/** A URL for the other side to fetch: identified and described from the entry alone. */
+function urlItem(key: string, entry: { url: string; source: string; id?: string; metadata?: Metadata }, { idFrom }: PrepareContext): PreparedItem {
+  if (idFrom === 'content') throw new Error('content ids need the bytes; options refuse --id-from content for a descriptor target');
+  const id = entry.id !== undefined ? givenId(entry.id) : idFrom === 'url' ? urlId(entry.url) : locatorId(entry.source);
+  return { key, id, contentId: false, source: entry.source, metadata: urlMetadata(entry.source, entry.metadata), input: { kind: 'url', url: entry.url }, duplicates: [] };
+}
+
 export async function prepare(entry: SourceEntry, context: PrepareContext): Promise<Prepared> {
   try {
+    if (context.describeOnly && (entry.kind === 'file' || entry.kind === 'text'))
+      throw new ItemError(
+        'not_a_url',
+        `${entry.source} is not an image URL: --target queue sends URLs for the worker to fetch, and it cannot read files on this machine`,
+      );
     switch (entry.kind) {
       case 'invalid':
         throw new ItemError('invalid_entry', entry.reason);
@@ -76,6 +94,7 @@ export async function prepare(entry: SourceEntry, context: PrepareContext): Prom
       case 'url': {
         const key = entryKey(entry);
         if (context.isDone(key)) return { outcome: 'skipped' };
+        if (context.describeOnly) return { outcome: 'item', item: urlItem(key, entry, context) };
         const bytes = await fetchUrl(entry.url);
         if (!sniffImageFormat(bytes)) throw notAnImage(bytes);
         return { outcome: 'item', item: await imageItem(key, entry.source, bytes, entry, context) };
@@ -98,7 +117,7 @@ export async function prepare(entry: SourceEntry, context: PrepareContext): Prom
       }
     }
   } catch (error) {
-    if (error instanceof ItemError) return { outcome: 'failed', source: entry.source, error };
+    if (error instanceof ItemError) return { outcome: 'failed', source: entry.source, ...('id' in entry && entry.id !== undefined ? { id: entry.id } : {}), error };
     throw error;
   }
 }

@@ -1,9 +1,10 @@
 // The worker's backfill queue (POST /v1/backfill, ADMIN_TOKEN): descriptors
 // (id, image URL, metadata), never vectors or bytes. The worker puts them on
 // a Cloudflare Queue, and its queue consumer fetches, embeds and upserts
-// them, so the embedding is spread over as many consumer invocations as the
-// queue runs. Only URLs can travel: the worker cannot read this machine's
-// files, and a file or text entry fails with a reason.
+// them, so the fetching and the embedding are spread over as many consumer
+// invocations as the queue runs; this machine never downloads an image.
+// Only URLs can travel: the worker cannot read this machine's files, and a
+// file or text entry fails with a reason (prepare.ts) before it gets here.
 import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { FatalError, RejectedError, TransientError, UsageError, networkMessage } from '../failures.ts';
@@ -22,13 +23,8 @@ export interface QueueTargetOptions {
 /** The worker's defaults (worker/config.ts): MAX_ENQUEUE_ITEMS 1000, MAX_ADMIN_BODY_BYTES 32 MiB. A smaller setting answers 400/413, and batches are split. */
 export const QUEUE_TARGET_LIMITS = { maxRecords: 1000, maxBytes: 32 * 1024 * 1024 - 1024, minIntervalMs: 0 };
 
-/** Says that an entry is no URL; the write refuses it, so it fails alone and the others go. */
-const NOT_A_URL = 'notAUrl';
-
 const healthSchema = z.object({ index: z.object({ ok: z.boolean(), error: z.string().optional() }) });
 const queuedSchema = z.object({ queued: z.number() });
-
-const isImageUrl = (source: string) => /^https?:\/\//i.test(source);
 
 export function queueTarget(options: QueueTargetOptions): Target {
   if (options.source !== '-' && statSync(options.source, { throwIfNoEntry: false })?.isDirectory())
@@ -60,17 +56,11 @@ export function queueTarget(options: QueueTargetOptions): Target {
     },
 
     encode(record: TargetRecord) {
-      // A manifest's "url" entries carry their URL as the source; anything else has no URL to send.
-      if (!isImageUrl(record.source)) return JSON.stringify({ id: record.id, [NOT_A_URL]: record.source });
-      return JSON.stringify({ id: record.id, url: record.source, metadata: record.metadata });
+      if (record.url === undefined) throw new Error(`${record.source}: a queue descriptor needs an image URL`);
+      return JSON.stringify({ id: record.id, url: record.url, metadata: record.metadata });
     },
 
     async write(encoded) {
-      const local = encoded.find((line) => line.includes(`"${NOT_A_URL}":`));
-      if (local) {
-        const { [NOT_A_URL]: source } = JSON.parse(local) as Record<string, string>;
-        throw new RejectedError(400, 'not_a_url', `${source} is not an image URL: --target queue sends URLs for the worker to fetch, and it cannot read files on this machine`);
-      }
       const response = await request(`queueing ${encoded.length} items`, '/v1/backfill', {
         method: 'POST',
         headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json' },

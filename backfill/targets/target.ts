@@ -2,10 +2,10 @@
 // and says when it has them (the checkpoint records only that).
 //
 // Vector targets (local, cloudflare, worker) receive embedded records. A
-// descriptor target (the queue, to come) receives records without values:
-// the pipeline then skips the embedder, and the consumer on the other side
-// embeds. The rest of the pipeline (batching, splitting, checkpoint) is the
-// same for both.
+// descriptor target (the queue) receives records without values, each with
+// its image's URL: the pipeline then neither reads nor embeds, and the
+// consumer on the other side fetches and embeds. The rest of the pipeline
+// (batching, splitting, checkpoint) is the same for both.
 import type { TargetRecord } from '../items.ts';
 
 export interface MetadataIndexSpec {

@@ -373,6 +373,16 @@ describe('manifests and URLs', () => {
     const stored = await indexContents(client, 'urllist');
     expect([...stored.values()].map((v) => v.metadata.source).sort()).toEqual([0, 1, 2].map((i) => `${base}/img/${i}`));
   });
+
+  it('--id-from url: a URL\'s id is the hash of the URL (as --target queue makes it), with what the download tells', async () => {
+    const urls = [0, 1].map((i) => `${base}/img/${i}`);
+    writeFileSync(join(tmp, 'byurl.txt'), `${urls.join('\n')}\n`);
+    const { code, stderr } = await backfill(['byurl.txt', '--index', 'byurl', '--create-index', '--id-from', 'url', ...fileFlags('byurl')]);
+    expect(code, stderr).toBe(0);
+    const stored = await indexContents(client, 'byurl');
+    expect(new Set(stored.keys())).toEqual(new Set(urls.map((url) => sha256(url).slice(0, 32))));
+    for (const url of urls) expect(stored.get(sha256(url).slice(0, 32))!.metadata).toMatchObject({ source: url, width: expect.any(Number), bytes: expect.any(Number) });
+  });
 });
 
 describe('ids', () => {

@@ -1,14 +1,14 @@
 // The backfill's own building blocks, on their real inputs: the checkpoint
-// file, the fingerprint set, ids, backoff, the index URL forms.
+// file, the fingerprint set, ids, backoff, the index URL forms, --id-from.
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckpointWriter, loadCheckpoint } from '../../backfill/checkpoint.ts';
-import { FatalError, retryAfterMs } from '../../backfill/failures.ts';
+import { FatalError, UsageError, retryAfterMs } from '../../backfill/failures.ts';
 import { FingerprintSet, fingerprint } from '../../backfill/fingerprint-set.ts';
-import { imageContentId, locatorId, textContentId } from '../../backfill/ids.ts';
-import { parseIndexUrl } from '../../backfill/options.ts';
+import { imageContentId, locatorId, normalizeUrl, textContentId, urlId } from '../../backfill/ids.ts';
+import { parseIndexUrl, parseOptions, type Options } from '../../backfill/options.ts';
 import { backoffDelay, DEFAULT_RETRY } from '../../backfill/retry.ts';
 import { temporaryDirectory } from '../support/files.ts';
 
@@ -71,6 +71,36 @@ describe('ids', () => {
     expect(locatorId(sixtyFour)).toBe(sixtyFour);
     const multibyte = `${'é'.repeat(31)}.jpg`; // 35 characters, 66 bytes
     expect(locatorId(multibyte)).toBe(createHash('sha256').update(multibyte).digest('hex').slice(0, 32));
+  });
+
+  it('url ids are the first 32 hex characters of the SHA-256 of the normalised URL', () => {
+    const url = 'https://images.example/photos/2020/beach.jpg?size=large';
+    expect(urlId(url)).toBe(createHash('sha256').update(url).digest('hex').slice(0, 32));
+    // Scheme and host case, the default port, dot segments and the fragment do not change which image a URL names.
+    expect(normalizeUrl('HTTPS://Images.Example:443/photos/./2020/../2020/beach.jpg?size=large#top')).toBe(url);
+    expect(urlId('HTTPS://Images.Example:443/photos/./2020/../2020/beach.jpg?size=large#top')).toBe(urlId(url));
+    expect(normalizeUrl('http://h.example')).toBe('http://h.example/');
+    // The query does name another resource, and the path is case-sensitive.
+    expect(urlId(`${url}&v=2`)).not.toBe(urlId(url));
+    expect(urlId(url.replace('beach', 'Beach'))).not.toBe(urlId(url));
+  });
+});
+
+describe('--id-from', () => {
+  const idFrom = (...args: string[]) => (parseOptions(['urls.txt', ...args], {}, '/tmp') as Options).idFrom;
+
+  it('defaults to content, and to url for the queue target, which never downloads', () => {
+    expect(idFrom()).toBe('content');
+    expect(idFrom('--target', 'worker')).toBe('content');
+    expect(idFrom('--target', 'queue')).toBe('url');
+    expect(idFrom('--target', 'queue', '--id-from', 'path')).toBe('path');
+    expect(idFrom('--target', 'local', '--id-from', 'url')).toBe('url');
+  });
+
+  it('refuses content ids for the queue target, saying what to use instead', () => {
+    expect(() => idFrom('--target', 'queue', '--id-from', 'content')).toThrow(UsageError);
+    expect(() => idFrom('--target', 'queue', '--id-from', 'content')).toThrow(/without downloading.*--id-from url/);
+    expect(() => idFrom('--id-from', 'name')).toThrow(/content, path or url/);
   });
 });
 

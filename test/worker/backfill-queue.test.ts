@@ -4,7 +4,10 @@
 // model) and the local index, with the images served by a local HTTP server.
 // Items end in the index exactly once with the embedder's own vectors; an
 // embedder outage delays them but loses none; a permanently bad item ends in
-// the dead-letter queue with its reason.
+// the dead-letter queue with its reason. The CLI's --target queue sends
+// descriptors without downloading anything, and what the consumer indexes
+// can be searched for by its image's hash.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +27,8 @@ let worker: LocalWorker;
 let images: Server;
 let imageBase: string;
 const pngs = new Map<number, Uint8Array>();
+/** Photos under /later/ answer 503 until this is set: a client that fetches them before gets nothing. */
+let laterServed = false;
 
 /** The dead-letter queue's consumer: keeps each message in KV, where the test reads it. */
 const DEAD_LETTER_CONSUMER = `export default {
@@ -58,6 +63,7 @@ const enqueue = (items: unknown[], token = ADMIN_TOKEN) =>
   });
 
 const photo = (n: number, prefix: string) => ({ id: `${prefix}-${n}`, url: `${imageBase}/photos/${n}.png`, metadata: { n, kind: 'photo' } });
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
 async function indexApi<T>(path: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(`${stack.indexUrl}${path}`, init);
@@ -86,9 +92,13 @@ async function expectIndexed(items: { id: string; metadata: { n: number } }[]) {
 
 beforeAll(async () => {
   images = createServer((request, response) => {
-    const photoMatch = /^\/photos\/(\d+)\.png$/.exec(request.url ?? '');
+    const photoMatch = /^(\/later)?\/photos\/(\d+)\.png$/.exec(request.url ?? '');
+    if (photoMatch?.[1] && !laterServed) {
+      response.writeHead(503, { 'content-type': 'text/plain' }).end('not yet');
+      return;
+    }
     if (photoMatch) {
-      void png(Number(photoMatch[1])).then((bytes) => response.writeHead(200, { 'content-type': 'image/png' }).end(bytes));
+      void png(Number(photoMatch[2])).then((bytes) => response.writeHead(200, { 'content-type': 'image/png' }).end(bytes));
       return;
     }
     if (request.url === '/notes.png') {
@@ -211,54 +221,63 @@ describe('the backfill queue', () => {
     await expectIndexed([...first, ...second]);
   });
 
-  it('sends permanently bad items to the dead-letter queue with the reason, at once, and indexes the rest of their batch', async () => {
+  it('sends permanently bad items (no image, not an image, metadata too large once completed) to the dead-letter queue with the reason, at once, and indexes the rest of their batch', async () => {
     const before = await vectorCount();
     const good = [photo(400, 'mixed'), photo(401, 'mixed')];
     const bad = [
       { id: 'missing', url: `${imageBase}/missing.png` },
       { id: 'notes', url: `${imageBase}/notes.png`, metadata: { kind: 'notes' } },
+      // 10,240 bytes of metadata as JSON, the most a descriptor may carry: with bytes and model added, more than the index takes.
+      { id: 'crowded', url: `${imageBase}/photos/402.png`, metadata: { notes: 'x'.repeat(10_240 - '{"notes":""}'.length) } },
     ];
-    expect((await enqueue([good[0], bad[0], bad[1], good[1]])).status).toBe(202);
+    expect((await enqueue([good[0], bad[0], bad[1], bad[2], good[1]])).status).toBe(202);
 
     const kv = await worker.mf.getKVNamespace('DEAD_LETTERS', 'dead-letters');
     const letters = await eventually(
       async () => {
         const { keys } = await kv.list();
-        if (keys.length < 2) return undefined;
+        if (keys.length < 3) return undefined;
         return Promise.all(keys.map(async ({ name }) => JSON.parse((await kv.get(name))!) as DeadLetter));
       },
-      'two dead letters',
+      'three dead letters',
     );
     const byId = new Map(letters.map((letter) => [(letter.item as { id: string }).id, letter]));
     expect(byId.get('missing')).toMatchObject({ item: bad[0], attempts: 1, error: { code: 'image_fetch_failed' } });
     expect(byId.get('missing')!.error.message).toContain('HTTP 404');
     expect(byId.get('notes')).toMatchObject({ item: bad[1], attempts: 1 });
     expect(byId.get('notes')!.error.message).toMatch(/^the embedder refused the image/);
+    expect(byId.get('crowded')).toMatchObject({ item: bad[2], attempts: 1, error: { code: 'invalid_metadata' } });
+    expect(byId.get('crowded')!.error.message).toContain('10240 bytes');
 
     await waitForCount(before + good.length);
     await expectIndexed(good);
-    expect(await stored(['missing', 'notes'])).toEqual([]);
+    expect(await stored(['missing', 'notes', 'crowded'])).toEqual([]);
   });
 });
 
 describe('the CLI with --target queue', () => {
-  it('queues the URLs of a manifest, which the consumer indexes, and fails the entries that are no URL', async () => {
+  it('queues the URLs of a manifest without downloading them; the consumer fetches, indexes and remembers them; a rerun queues nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'backfill-queue-'));
     try {
       const before = await vectorCount();
-      const items = Array.from({ length: 20 }, (_, i) => photo(500 + i, 'cli'));
+      const later = (n: number) => `${imageBase}/later/photos/${n}.png`;
+      const named = Array.from({ length: 20 }, (_, i) => ({ id: `cli-${500 + i}`, url: later(500 + i), metadata: { n: 500 + i, kind: 'photo' } }));
+      // Without an id, an item is named by its URL: the first 32 hex characters of its SHA-256.
+      const unnamed = [520, 521].map((n) => ({ url: later(n), metadata: { n } }));
       const manifest = [
-        ...items.map((item) => JSON.stringify(item)),
+        ...[...named, ...unnamed].map((item) => JSON.stringify(item)),
         JSON.stringify({ id: 'on-disk', path: 'photo.png' }),
         JSON.stringify({ id: 'a-text', text: 'a lighthouse' }),
       ];
       writeFileSync(join(dir, 'photo.png'), await png(1));
       writeFileSync(join(dir, 'manifest.jsonl'), `${manifest.join('\n')}\n`);
       const env = { ADMIN_TOKEN, WORKER_URL: worker.url };
+      const args = ['manifest.jsonl', '--target', 'queue', '--errors', 'errors.jsonl', '--checkpoint', 'queue.checkpoint'];
 
-      const run = await runCli(['manifest.jsonl', '--target', 'queue', '--errors', 'errors.jsonl'], { cwd: dir, env });
+      // Until the CLI is done, every image answers 503: a CLI that fetched one would wait and fail it.
+      const run = await runCli(args, { cwd: dir, env });
       expect(run.code, run.stderr).toBe(0);
-      expect(summaryOf(run.stdout)).toMatchObject({ indexed: 20, failed: 2 });
+      expect(summaryOf(run.stdout)).toMatchObject({ indexed: 22, failed: 2 });
       const errors = readFileSync(join(dir, 'errors.jsonl'), 'utf8')
         .trim()
         .split('\n')
@@ -268,12 +287,43 @@ describe('the CLI with --target queue', () => {
         ['on-disk', 'not_a_url'],
       ]);
 
+      laterServed = true;
+      const items = [...named, ...unnamed.map((item) => ({ ...item, id: sha256(item.url).slice(0, 32) }))];
       await waitForCount(before + items.length);
       await expectIndexed(items);
+      // The source is the URL; the consumer adds the size of what it fetched (width and height would need a decoder).
+      for (const vector of await stored(items.map((i) => i.id))) {
+        const n = vector.metadata!.n as number;
+        expect(vector.metadata).toMatchObject({ source: later(n), bytes: (await png(n)).byteLength });
+      }
 
-      const refused = await runCli(['.', '--target', 'queue'], { cwd: dir, env });
-      expect(refused.code).toBe(2);
-      expect(refused.stderr).toContain('cannot read files on this machine');
+      // The consumer remembered each image's embedding under its hash, as the admin items route does.
+      const byHash = await fetch(`${worker.url}/v1/search?image=sha256:${sha256(await png(507))}&k=3`);
+      const found = (await byHash.json()) as { results: { id: string; score: number }[] };
+      expect(byHash.status, JSON.stringify(found)).toBe(200);
+      expect(found.results[0]).toMatchObject({ id: 'cli-507' });
+      expect(found.results[0]!.score).toBeCloseTo(1, 4);
+
+      // The checkpoint holds every descriptor the worker took: the same command again sends none of them.
+      const rerun = await runCli(args, { cwd: dir, env });
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(summaryOf(rerun.stdout)).toMatchObject({ indexed: 0, skipped: 22, failed: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a directory, and ids from content, which it would have to download', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backfill-queue-'));
+    try {
+      writeFileSync(join(dir, 'urls.txt'), `${imageBase}/photos/1.png\n`);
+      const env = { ADMIN_TOKEN, WORKER_URL: worker.url };
+      const directory = await runCli(['.', '--target', 'queue'], { cwd: dir, env });
+      expect(directory.code).toBe(2);
+      expect(directory.stderr).toContain('cannot read files on this machine');
+      const content = await runCli(['urls.txt', '--target', 'queue', '--id-from', 'content'], { cwd: dir, env });
+      expect(content.code).toBe(2);
+      expect(content.stderr).toContain('--target queue sends image URLs without downloading them');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

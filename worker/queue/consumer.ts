@@ -1,12 +1,14 @@
 // The backfill queue's consumer (the worker's `queue` handler). For each
 // batch of descriptors: fetch the images (the SSRF-guarded fetch search uses
 // for image URLs), embed them in batches through the embedder client (every
-// upstream, failover, circuit breakers), upsert the vectors by id with their
-// model in metadata.model (the VECTORIZE binding or the REST adapter, as the
-// admin items route; during a model migration into both indexes, each
-// embedded by its own embedders: worker/generations.ts), bump the index
-// version so cached results stop being served, and settle each message on
-// its own:
+// upstream, failover, circuit breakers) and remember each embedding under its
+// image's SHA-256 in KV, as the admin items route does (so the image can be
+// searched for by hash: GET /v1/search?image=sha256:<hex>), upsert the
+// vectors by id with the image's size in metadata.bytes and their model in
+// metadata.model (the VECTORIZE binding or the REST adapter, as the admin
+// items route; during a model migration into both indexes, each embedded by
+// its own embedders: worker/generations.ts), bump the index version so
+// cached results stop being served, and settle each message on its own:
 //
 // - indexed: ack. Upserts by the item's id make a redelivery harmless.
 // - the item itself is bad (the URL answers 404, the embedder refuses the
@@ -20,7 +22,7 @@ import type { Env } from '../config.ts';
 import type { ModelInfo } from '../embedding/embedder-client.ts';
 import { resolveImage } from '../embedding/image-input.ts';
 import type { Generation } from '../generations.ts';
-import { backfillItemSchema, type BackfillItem } from '../schemas.ts';
+import { backfillItemSchema, metadataSchema, type BackfillItem } from '../schemas.ts';
 import { servicesFor, type Services } from '../services.ts';
 import { isContentRefusal, outcomeOf, retryDelaySeconds, type Failure, type Outcome } from './outcome.ts';
 import { sendAll } from './send.ts';
@@ -48,7 +50,14 @@ interface Target {
   model: ModelInfo;
 }
 
-type Embedded = Map<Target, { job: Job; values: Float32Array }[]>;
+/** An embedded image; `bytes`: the size of what was fetched, for metadata.bytes. */
+interface Row {
+  job: Job;
+  values: Float32Array;
+  bytes: number;
+}
+
+type Embedded = Map<Target, Row[]>;
 
 export async function consumeBackfill(batch: MessageBatch, env: Env): Promise<void> {
   // Invalid settings throw here, and Queues retries the whole batch.
@@ -148,11 +157,11 @@ async function embedIsolating(
   images: { job: Job; bytes: Uint8Array }[],
   generation: Generation,
   outcomes: Map<Message, Outcome>,
-): Promise<{ job: Job; values: Float32Array }[]> {
+): Promise<Row[]> {
   if (images.length === 0) return [];
   try {
-    const rows = await generation.client.embedImages(images.map((i) => i.bytes));
-    return images.map(({ job }, i) => ({ job, values: rows[i]! }));
+    const rows = await generation.embeddings.embedImagesAndRemember(images.map((i) => i.bytes));
+    return images.map(({ job, bytes }, i) => ({ job, values: rows[i]!, bytes: bytes.byteLength }));
   } catch (error) {
     if (!isContentRefusal(error)) throw error;
     if (images.length === 1) {
@@ -165,21 +174,37 @@ async function embedIsolating(
   }
 }
 
+/** The descriptor's metadata wins over the size the consumer measured; the model is always the one that made the vector. */
+const vectorOf = ({ job: { item }, values, bytes }: Row, model: ModelInfo): VectorizeVector => ({
+  id: item.id,
+  values: Array.from(values),
+  ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
+  metadata: { bytes, ...item.metadata, model: model.id },
+});
+
 /**
  * One upsert for the whole batch into each index; then a new index version, as after the admin
  * items route's writes. A message is indexed once every index has it; a failed upsert anywhere
  * retries it (an upsert again is harmless).
  */
 async function upsert(embedded: Embedded, services: Services, outcomes: Map<Message, Outcome>): Promise<void> {
+  const writes = [...embedded].map(([target, rows]) => ({ target, rows, vectors: rows.map((row) => vectorOf(row, target.model)) }));
+  // The index refuses a whole upsert for one vector's metadata: one that what the consumer adds
+  // takes over Vectorize's limit is dead, in every index, rather than holding back its batch.
+  const refused = new Set<Message>();
+  for (const { rows, vectors } of writes)
+    vectors.forEach((vector, i) => {
+      const checked = metadataSchema.safeParse(vector.metadata);
+      if (checked.success) return;
+      const { message } = rows[i]!.job;
+      refused.add(message);
+      outcomes.set(message, { kind: 'dead', code: 'invalid_metadata', message: `with bytes and model added: ${checked.error.issues[0]!.message}` });
+    });
   let wrote = false;
-  for (const [{ generation, model }, rows] of embedded) {
+  for (const { target: { generation, model }, ...write } of writes) {
+    const rows = write.rows.filter(({ job }) => !refused.has(job.message));
+    const vectors = write.vectors.filter((_, i) => !refused.has(write.rows[i]!.job.message));
     if (rows.length === 0) continue;
-    const vectors: VectorizeVector[] = rows.map(({ job: { item }, values }) => ({
-      id: item.id,
-      values: Array.from(values),
-      ...(item.namespace !== undefined ? { namespace: item.namespace } : {}),
-      metadata: { ...item.metadata, model: model.id },
-    }));
     try {
       const { mutationId } = await generation.index.upsert(vectors);
       wrote = true;
