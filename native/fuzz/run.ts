@@ -75,7 +75,7 @@ async function inputDirectories(target: string): Promise<string[]> {
 async function seedDirectory(target: string, spec: Target): Promise<string | null> {
   if (!spec.seeds) return null;
   const dir = join(CACHE, 'seeds', target);
-  const stamp = join(dir, '.generator');
+  const stamp = join(CACHE, 'seeds', `${target}.generator`);  // outside the directory libFuzzer reads
   const version = createHash('sha256').update(readFileSync(join(FUZZ_DIR, 'seeds.ts'))).digest('hex');
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== version) {
     const count = await spec.seeds(dir);
