@@ -7,10 +7,11 @@
 // file or text entry fails with a reason (prepare.ts) before it gets here.
 import { statSync } from 'node:fs';
 import { z } from 'zod';
-import { FatalError, RejectedError, TransientError, UsageError, networkMessage } from '../failures.ts';
+import { FatalError, RejectedError, TransientError, UsageError } from '../failures.ts';
 import { parseJson, responseFailure } from '../http-errors.ts';
 import type { TargetRecord } from '../items.ts';
 import type { Target, TargetPlan } from './target.ts';
+import { workerRequester } from './worker-http.ts';
 
 export interface QueueTargetOptions {
   /** The worker's base URL. */
@@ -33,13 +34,7 @@ export function queueTarget(options: QueueTargetOptions): Target {
     );
   const base = options.url.replace(/\/+$/, '');
 
-  const request = async (what: string, path: string, init: RequestInit = {}): Promise<Response> => {
-    try {
-      return await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(120_000) });
-    } catch (error) {
-      throw new TransientError(`worker ${base}: ${what}: ${networkMessage(error)}`);
-    }
-  };
+  const request = workerRequester(base, 120_000);
 
   return {
     description: `backfill queue of the worker at ${base}`,

@@ -2,10 +2,11 @@
 // so that the worker bumps its index version and cached results computed
 // before the writes stop being served.
 import { z } from 'zod';
-import { FatalError, RejectedError, TransientError, networkMessage } from '../failures.ts';
+import { FatalError, RejectedError, TransientError } from '../failures.ts';
 import { parseJson, responseFailure } from '../http-errors.ts';
 import type { TargetRecord } from '../items.ts';
 import type { Target, TargetPlan } from './target.ts';
+import { workerRequester } from './worker-http.ts';
 
 export interface WorkerTargetOptions {
   url: string;
@@ -21,13 +22,7 @@ const acceptedSchema = z.object({ mutationId: z.string(), count: z.number() });
 export function workerTarget(options: WorkerTargetOptions): Target {
   const base = options.url.replace(/\/+$/, '');
 
-  const request = async (what: string, path: string, init: RequestInit = {}): Promise<Response> => {
-    try {
-      return await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(300_000) });
-    } catch (error) {
-      throw new TransientError(`worker ${base}: ${what}: ${networkMessage(error)}`);
-    }
-  };
+  const request = workerRequester(base, 300_000);
 
   return {
     description: `worker at ${base}`,
