@@ -269,7 +269,7 @@ describe('a model migration', () => {
     for (const [indexUrl, model] of [[stack.indexUrl, OLD], [nextIndexUrl, NEW]] as const) {
       const response = await fetch(`${indexUrl}/get_by_ids`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids: ['queued-9'] }) });
       const [stored] = (await json<{ result: { values: number[]; metadata: Record<string, unknown> }[] }>(response, 200)).result;
-      expect(stored!.metadata).toEqual({ kind: 'photo', model });
+      expect(stored!.metadata).toEqual({ kind: 'photo', model, bytes: png.byteLength });
       expect(cosine(stored!.values, spaces[model].vectors.get('queued-9')!)).toBeGreaterThan(0.99999);
     }
 
