@@ -425,7 +425,9 @@ export class VectorIndex {
       this.propertyIndexes.set(spec.propertyName, new PropertyIndex(spec.propertyName, spec.indexType));
     this.nextLabel = meta.nextLabel;
     this.lastMutation = meta.lastMutation;
-    this.store.reserve(vectorCount);
+    // Room to grow as well: the first write after a restore would otherwise copy the whole
+    // matrix at once (both copies resident). Pages never written cost no memory.
+    this.store.reserve(vectorCount + Math.max(1024, Math.ceil(vectorCount / 4)));
   }
 
   /** The next records in row order, with their rows (row-major). */
