@@ -235,9 +235,10 @@ describe('a tightly configured worker', () => {
     const health = await call(`${edge.url}/healthz`, { headers: ip(3) });
     const upstreams = (health.body as { embedder?: { upstreams: { upstream: string; ok: boolean; circuit: string }[] } }).embedder!.upstreams;
     expect(upstreams).toEqual([
-      expect.objectContaining({ upstream: 'service:EMBEDDER', ok: true, circuit: 'closed' }),
-      expect.objectContaining({ upstream: 'http://127.0.0.1:9', ok: false, circuit: 'open' }),
+      expect.objectContaining({ upstream: 'embedder 1', ok: true, circuit: 'closed' }),
+      expect.objectContaining({ upstream: 'embedder 2', ok: false, circuit: 'open' }),
     ]);
+    expect(JSON.stringify(health.body)).not.toMatch(/127\.0\.0\.1|http:/);
   });
 
   it('rate-limits public routes per client IP with 429 and Retry-After, but not admin routes', async () => {

@@ -96,24 +96,25 @@ export class EmbedderClient {
     return this.#upstreams.map(({ breaker }) => breaker.state);
   }
 
-  /** Probes every upstream's /healthz, bypassing the circuits. */
+  /** Probes every upstream's /healthz, bypassing the circuits; each named by its place (the answer is public). */
   async health(timeoutMs: number): Promise<UpstreamHealth[]> {
     return Promise.all(
-      this.#upstreams.map(async ({ upstream, breaker }) => {
+      this.#upstreams.map(async ({ upstream, breaker }, place) => {
+        const label = upstreamLabel(place);
         const started = performance.now();
         try {
           const response = await upstream.fetch('/healthz', { headers: { ...this.#headers, ...upstreamHeaders() }, signal: AbortSignal.timeout(timeoutMs) });
           await response.body?.cancel();
           const ok = response.ok;
           return {
-            upstream: upstream.name,
+            upstream: label,
             ok,
             latencyMs: elapsedMs(started),
             circuit: breaker.state,
             ...(ok ? {} : { error: `HTTP ${response.status}` }),
           };
         } catch (error) {
-          return { upstream: upstream.name, ok: false, latencyMs: elapsedMs(started), circuit: breaker.state, error: describe(error) };
+          return { upstream: label, ok: false, latencyMs: elapsedMs(started), circuit: breaker.state, error: describe(error) };
         }
       }),
     );
@@ -168,7 +169,7 @@ export class EmbedderClient {
       if (attempts === 2) break;
       if (!(await this.#admits(upstream, breaker))) continue;
       attempts++;
-      const label = `embedder ${this.#upstreams.findIndex((entry) => entry.upstream === upstream) + 1}`;
+      const label = upstreamLabel(this.#upstreams.findIndex((entry) => entry.upstream === upstream));
       try {
         const response = await upstream.fetch(path, {
           ...init,
@@ -210,6 +211,9 @@ export class EmbedderClient {
     throw new EmbedderUnavailableError(`embedder unavailable (${detail})`, retryMs / 1000);
   }
 }
+
+/** How public answers name an upstream: its place in EMBEDDER_URLS (after a service binding), never its address. */
+const upstreamLabel = (place: number) => `embedder ${place + 1}`;
 
 /** For an embedder that is up but full (429, or 503 with Retry-After), how long it asks to wait; undefined otherwise. */
 function busyRetryAfterMs(response: Response): number | undefined {
