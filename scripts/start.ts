@@ -5,12 +5,9 @@
 // backoff from 250 ms, given up after 5 failures within 60 s, which stops the
 // stack with exit code 1); Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { generate, HF_TEXT_MODEL, layoutDirName } from '../embedder/model-gen/generate.ts';
+import { DEMO_MODEL_BANNER, DEMO_MODEL_DIR } from '../demo/model-banner.ts';
 import { DEFAULT_POLICY, Supervisor, type SupervisorEvent } from './supervisor.ts';
 
-const MODELS_DIR = 'models';
-const TINY_MODEL = `${MODELS_DIR}/${layoutDirName('tiny', 'hf')}`;
 const ports = {
   embedder: process.env.EMBEDDER_PORT ?? '8790',
   index: process.env.INDEX_PORT ?? '8791',
@@ -27,15 +24,12 @@ function secret(name: string): string {
   return made;
 }
 
-function modelDir(): string {
-  if (process.env.MODEL_DIR) return process.env.MODEL_DIR;
-  if (!existsSync(`${TINY_MODEL}/${HF_TEXT_MODEL}`)) generate({ arch: 'tiny', outDir: MODELS_DIR, layouts: ['hf'] });
-  console.warn(
-    '\x1b[1;31mWARNING: no MODEL_DIR given, so the stack runs the generated tiny random-weight CLIP.\n' +
-      'Search results are meaningless with it. Fetch a real model, e.g.\n' +
-      '  npm run model:fetch -- Xenova/clip-vit-base-patch32 && MODEL_DIR=models/Xenova__clip-vit-base-patch32 npm start\x1b[0m',
-  );
-  return TINY_MODEL;
+/** The embedder's model: MODEL_DIR, or MODEL (a hub id the embedder downloads), else the demo model. */
+function modelEnv(): Record<string, string> {
+  if (process.env.MODEL_DIR) return { MODEL_DIR: process.env.MODEL_DIR };
+  if (process.env.MODEL) return {};
+  console.warn(DEMO_MODEL_BANNER);
+  return { MODEL_DIR: DEMO_MODEL_DIR };
 }
 
 /** One log line for people: the message of a JSON log line plus its other fields. */
@@ -106,7 +100,7 @@ async function startStack(): Promise<void> {
     supervisor.start({
       name: 'embedder',
       entry: 'embedder/main.ts',
-      env: { MODEL_DIR: modelDir(), EMBEDDER_PORT: ports.embedder, EMBEDDER_TOKEN: embedderToken },
+      env: { ...modelEnv(), EMBEDDER_PORT: ports.embedder, EMBEDDER_TOKEN: embedderToken },
       isReady: loggedReady('embedder ready'),
     }),
     supervisor.start({ name: 'index', entry: 'index/main.ts', env: { INDEX_PORT: ports.index }, isReady: loggedReady('vectorize-compatible index service listening') }),

@@ -95,8 +95,8 @@ await clip.close();
 const rows: [string, keyof SplitMetrics][] = [
   ['zero-shot colour (10)', 'zeroShotColour'],
   ['zero-shot shape (8)', 'zeroShotShape'],
-  ['zero-shot colour+shape (80), any object', 'zeroShotColourShape'],
   ['zero-shot colour+shape (80), one-object images', 'zeroShotColourShapeSingle'],
+  ['zero-shot colour+shape (80), two-object images: one of the two', 'zeroShotColourShapePair'],
   ['text→image recall@1 (same objects)', 'recallAt1'],
   ['text→image recall@5 (same objects)', 'recallAt5'],
   ['text→image recall@1 (its own image)', 'exactRecallAt1'],

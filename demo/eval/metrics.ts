@@ -39,10 +39,10 @@ export interface SplitMetrics {
   zeroShotColour: number;
   /** Top shape among the 8 is one of the image's shapes. */
   zeroShotShape: number;
-  /** Top "colour shape" label among the 80 is one of the image's labels. */
-  zeroShotColourShape: number;
-  /** The same on one-object images only, where it is the one correct label. */
+  /** One-object images: the top "colour shape" label among the 80 is the image's. */
   zeroShotColourShapeSingle: number;
+  /** Two-object images: the top label among the 80 is one of the image's two. */
+  zeroShotColourShapePair: number;
   /** Text→image, the caption against every image of the split: an image with the caption's objects in the top k. */
   recallAt1: number;
   recallAt5: number;
@@ -66,8 +66,8 @@ export function splitMetrics(items: readonly CollectionItem[], images: readonly 
     items: items.length,
     zeroShotColour: mean(images.map((image, i) => colours[i]!.has(COLOUR_NAMES[argmax(image, prompts.colour)]!))),
     zeroShotShape: mean(images.map((image, i) => shapes[i]!.has(SHAPE_NAMES[argmax(image, prompts.shape)]!))),
-    zeroShotColourShape: mean(colourShape.map((label, i) => labels[i]!.has(label))),
-    zeroShotColourShapeSingle: mean(colourShape.filter((_, i) => single[i]).map((label, n) => label === items.filter((_, i) => single[i])[n]!.labels)),
+    zeroShotColourShapeSingle: mean(colourShape.flatMap((label, i) => (single[i] ? [labels[i]!.has(label)] : []))),
+    zeroShotColourShapePair: mean(colourShape.flatMap((label, i) => (single[i] ? [] : [labels[i]!.has(label)]))),
     recallAt1: mean(top5.map((top, q) => top.slice(0, 1).some((j) => keys[j] === keys[q]))),
     recallAt5: mean(top5.map((top, q) => top.some((j) => keys[j] === keys[q]))),
     exactRecallAt1: mean(top5.map((top, q) => top[0] === q)),

@@ -132,10 +132,13 @@ def export_model(model, out_dir, training, validation, normalise):
     text_path = os.path.join(out_dir, TEXT_MODEL)
     vision_path = os.path.join(out_dir, VISION_MODEL)
     example_ids = torch.tensor([[49406, 320, 736, 2866, 49407], [49406, 320, 49407, 49407, 49407]])
-    export_tower(TextModelWithProjection(model), example_ids, 'input_ids', 'text_embeds', {0: 'batch_size', 1: 'sequence_length'}, text_path)
+    export_tower(TextModelWithProjection(model).eval(), example_ids, 'input_ids', 'text_embeds', {0: 'batch_size', 1: 'sequence_length'}, text_path)
     example_pixels = torch.zeros(2, 3, c.image_size, c.image_size)
-    export_tower(VisionModelWithProjection(model), example_pixels, 'pixel_values', 'image_embeds', {0: 'batch_size'}, vision_path)
+    export_tower(VisionModelWithProjection(model).eval(), example_pixels, 'pixel_values', 'image_embeds', {0: 'batch_size'}, vision_path)
     token_embedding_to_float16(text_path)
+    # torch.onnx.export restores the wrapper's (training) mode on the towers; the references need eval
+    # mode, as the export has it (batch norm from its running statistics).
+    model.eval()
     write_json(os.path.join(out_dir, 'config.json'), hf_config(c, round(model.logit_scale.item(), 6)))
     write_json(os.path.join(out_dir, 'preprocessor_config.json'), preprocessor_config(c.image_size))
     # The float16 table is what the served model reads, so the references use it too.

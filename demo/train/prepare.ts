@@ -6,15 +6,14 @@
 //
 // tsx demo/train/prepare.ts [--vocab ../shared/clip-vocab] [--model demo/model] [--data .demo-data]
 //   [--data-seed 1] [--train 8000] [--validation 800] [--heldout 400] [--captions 8]
-import { isDeepStrictEqual } from 'node:util';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { tokenizerFiles, type GeneratedVocabulary } from '../../embedder/model-gen/tokenizer-files.ts';
 import { loadClipTokenizer } from '../../embedder/text/index.ts';
-import { labelPrompt } from '../collection/captions.ts';
 import { writeCollection } from '../collection/generate.ts';
-import { ALL_LABELS } from '../collection/vocabulary.ts';
+import { ALL_LABELS, COLOUR_NAMES, SHAPE_NAMES } from '../collection/vocabulary.ts';
+import { PROMPTS } from '../eval/metrics.ts';
 import { DATA_SEED, DEMO_MODEL_DIR, SPLIT_COUNTS, TRAIN_CAPTIONS } from './settings.ts';
 import type { Split } from '../collection/scene.ts';
 
@@ -81,7 +80,12 @@ for (const [split, n, captionsPerItem] of splits) {
   await writeCollection({ split, seed, count: n, captionsPerItem, outDir: join(values.data, split), tokenizer });
   console.log(`${split}: ${n} items in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
-// The zero-shot prompts the trainer's own progress metrics use, tokenized here like the captions.
-const prompts = Object.fromEntries(ALL_LABELS.map((l) => [l, tokenizer.encode(labelPrompt(l))]));
-writeFileSync(join(values.data, 'prompts.json'), `${JSON.stringify({ colour_shape: prompts })}\n`);
+// The zero-shot prompts of demo:eval, tokenized here like the captions, for the trainer's own progress metrics.
+const tokenized = (names: readonly string[], prompts: readonly string[]) => Object.fromEntries(names.map((name, i) => [name, tokenizer.encode(prompts[i]!)]));
+const prompts = {
+  colour: tokenized(COLOUR_NAMES, PROMPTS.colour),
+  shape: tokenized(SHAPE_NAMES, PROMPTS.shape),
+  colour_shape: tokenized(ALL_LABELS, PROMPTS.colourShape),
+};
+writeFileSync(join(values.data, 'prompts.json'), `${JSON.stringify(prompts)}\n`);
 writeFileSync(join(values.data, 'settings.json'), `${JSON.stringify({ dataSeed: seed, counts: Object.fromEntries(splits.map(([s, n]) => [s, n])) }, null, 2)}\n`);
