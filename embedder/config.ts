@@ -6,28 +6,50 @@ import { parseDevice } from './runtime/execution-provider.ts';
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const MiB = 1024 * 1024;
 
-const schema = z
+/** Every setting; descriptions are the comments above each (docs/configuration.md is generated from them). */
+export const schema = z
   .object({
+    /** The address to listen on; 0.0.0.0 (or ::) to serve other machines, behind TLS. */
     EMBEDDER_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The port to listen on (0: a free one). */
     EMBEDDER_PORT: int(8790, 0, 65535),
+    /** A model directory (ONNX files, tokenizer and preprocessor settings; npm run model:fetch writes one). */
     MODEL_DIR: z.string().min(1).optional(),
+    /** Instead of MODEL_DIR: a Hugging Face repository id, downloaded into models/ on first start (HF_TOKEN, HF_ENDPOINT). */
     MODEL: z.string().min(1).optional(),
+    /** Which of the model's ONNX files to run (fp32, fp16 or quantized: onnx/*_fp16.onnx, onnx/*_quantized.onnx). */
     MODEL_VARIANT: z.enum(['fp32', 'fp16', 'quantized']).default('fp32'),
+    /** auto (default): CUDA when its execution provider loads, else the CPU; cuda: refuse to start without it; cpu. */
     EMBEDDER_DEVICE: z.string().optional(),
+    /** ONNX Runtime intra-op threads (0: all cores). */
     EMBEDDER_THREADS: int(0, 0, 1024),
+    /** When set, every /v1 route needs `Authorization: Bearer <it>` (the worker's EMBEDDER_TOKEN). @secret */
     EMBEDDER_TOKEN: z.string().min(1).optional(),
+    /** A batch runs once it holds this many texts… */
     EMBEDDER_TEXT_BATCH: int(64, 1, 4096),
+    /** …or this many images… */
     EMBEDDER_IMAGE_BATCH: int(16, 1, 1024),
+    /** …or when its first item has waited this long. */
     EMBEDDER_BATCH_WAIT_MS: int(5, 0, 10_000),
+    /** Items waiting per queue (texts, images); a full queue answers 429 with Retry-After. */
     EMBEDDER_MAX_QUEUE: int(1024, 1, 1_000_000),
+    /** The longest an item may wait and run before its request fails. */
     EMBEDDER_TIMEOUT_MS: int(30_000, 100, 600_000),
+    /** The largest request body. */
     EMBEDDER_MAX_BODY_BYTES: int(32 * MiB, 1024, 1024 * MiB),
+    /** Items per request. */
     EMBEDDER_MAX_ITEMS: int(256, 1, 100_000),
+    /** The largest image file. */
     EMBEDDER_MAX_IMAGE_BYTES: int(16 * MiB, 1024, 1024 * MiB),
+    /** The largest image, in pixels as its header declares them, checked before decoding. */
     EMBEDDER_MAX_PIXELS: int(50_000_000, 1, 1_000_000_000),
+    /** The longest text, in characters. */
     EMBEDDER_MAX_TEXT_CHARS: int(4096, 1, 1_000_000),
+    /** Time to fetch an image URL, redirects included. */
     EMBEDDER_URL_TIMEOUT_MS: int(10_000, 100, 120_000),
+    /** 1: image URLs may point at loopback and private addresses (a trusted network only). */
     EMBEDDER_ALLOW_PRIVATE_URLS: z.enum(['0', '1', 'true', 'false']).default('0'),
+    /** exact: Pillow's pixels bit for bit; fast: large JPEGs shrink while decoding (cosine 0.9999; never mix modes in one index). */
     EMBEDDER_DECODE: z.enum(['exact', 'fast']).default('exact'),
     /** The decompression-ratio rule: pixels an image over 4 Mpx may declare per byte of its file. */
     EMBEDDER_MAX_PIXELS_PER_BYTE: int(1000, 1, 1_000_000_000),
@@ -37,8 +59,17 @@ const schema = z
     /** Time a client has to send a request's headers, and the whole request. */
     EMBEDDER_HEADERS_TIMEOUT_MS: int(DEFAULT_REQUEST_TIMEOUTS.headersMs, 100, 600_000),
     EMBEDDER_REQUEST_TIMEOUT_MS: int(DEFAULT_REQUEST_TIMEOUTS.requestMs, 100, 3_600_000),
-    /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics is public like /healthz. */
+    /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics is public like /healthz. @secret */
     EMBEDDER_METRICS_TOKEN: z.string().min(1).optional(),
+    // Read where they are used (main.ts, model-fetch/, http/test-faults.ts); listed here so that one schema names every setting.
+    /** The log level (pino: trace, debug, info, warn, error, fatal, silent); debug logs a line per request. */
+    EMBEDDER_LOG_LEVEL: z.string().optional(),
+    /** A Hugging Face token for MODEL downloads of gated or private repositories. @secret */
+    HF_TOKEN: z.string().optional(),
+    /** The Hugging Face hub's address for MODEL downloads (default https://huggingface.co): a mirror. */
+    HF_ENDPOINT: z.string().optional(),
+    /** Test only (the chaos suite): with NODE_ENV=test and 1, PUT /v1/test/faults exists; set anywhere else, the embedder refuses to start. */
+    EMBEDDER_TEST_FAULTS: z.string().optional(),
   })
   .refine((e) => e.EMBEDDER_HEADERS_TIMEOUT_MS <= e.EMBEDDER_REQUEST_TIMEOUT_MS, {
     path: ['EMBEDDER_HEADERS_TIMEOUT_MS'],
