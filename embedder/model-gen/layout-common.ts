@@ -39,6 +39,13 @@ export const OPSET_VERSION = 14;
 export const PRODUCER_NAME = 'crossmodal-search/model-gen';
 export const PRODUCER_VERSION = '1';
 
+/**
+ * The config.json key that marks a generated model: its weights are random, so its embeddings
+ * mean nothing. The embedder reads it to warn whoever searches with it (GET /v1/models' notice).
+ */
+export const RANDOM_WEIGHTS_KEY = 'crossmodal_random_weights';
+export const RANDOM_WEIGHTS_NOTE = `random weights written by ${PRODUCER_NAME} (npm run model:tiny): not a trained model`;
+
 export function modelSpec(graph: GraphSpec, context: LayoutContext, layout: LayoutName, component: Component): ModelSpec {
   return {
     graph,

@@ -22,7 +22,7 @@ import type { ClipArch } from './arch.ts';
 import { attr, GraphBuilder, type GraphSpec } from './graph-builder.ts';
 import type { WeightOverrides } from './params.ts';
 import { indentedJson, type Json } from './json-format.ts';
-import { modelSpec, writeModel, writeText, type LayoutContext, type WrittenFile } from './layout-common.ts';
+import { modelSpec, RANDOM_WEIGHTS_KEY, RANDOM_WEIGHTS_NOTE, writeModel, writeText, type LayoutContext, type WrittenFile } from './layout-common.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { hfParamName } from './param-names.ts';
 import { constantTensor } from './tensor-source.ts';
@@ -143,6 +143,7 @@ export function hfConfig(arch: ClipArch): Json {
       layer_norm_eps: arch.layerNormEps,
       projection_dim: arch.embedDim,
     },
+    [RANDOM_WEIGHTS_KEY]: RANDOM_WEIGHTS_NOTE,
   };
 }
 

@@ -12,7 +12,7 @@ import type { ClipArch } from './arch.ts';
 import type { GraphSpec } from './graph-builder.ts';
 import type { WeightOverrides } from './params.ts';
 import { pythonJson, type Json } from './json-format.ts';
-import { modelSpec, writeModel, writeText, type LayoutContext, type WrittenFile } from './layout-common.ts';
+import { modelSpec, RANDOM_WEIGHTS_KEY, RANDOM_WEIGHTS_NOTE, writeModel, writeText, type LayoutContext, type WrittenFile } from './layout-common.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { openClipParamName } from './param-names.ts';
 import { buildTextGraph } from './text-tower.ts';
@@ -69,6 +69,7 @@ export function openClipConfig(arch: ClipArch): Json {
       heads: text.heads,
       layers: text.layers,
     },
+    [RANDOM_WEIGHTS_KEY]: RANDOM_WEIGHTS_NOTE,
   };
 }
 
