@@ -14,9 +14,11 @@ export const schema = z
     /** The port to listen on (0: a free one). */
     EMBEDDER_PORT: int(8790, 0, 65535),
     /** A model directory (ONNX files, tokenizer and preprocessor settings; npm run model:fetch writes one). */
-    MODEL_DIR: z.string().min(1).optional(),
+    MODEL_DIR: z.string().optional(),
     /** Instead of MODEL_DIR: a Hugging Face repository id, downloaded into models/ on first start (HF_TOKEN, HF_ENDPOINT). */
-    MODEL: z.string().min(1).optional(),
+    MODEL: z.string().optional(),
+    /** Several models in one process: `name=dir,name2=dir2`; the first is the default. */
+    EMBEDDER_MODELS: z.string().optional(),
     /** Which of the model's ONNX files to run (fp32, fp16 or quantized: onnx/*_fp16.onnx, onnx/*_quantized.onnx). */
     MODEL_VARIANT: z.enum(['fp32', 'fp16', 'quantized']).default('fp32'),
     /** auto (default): CUDA when its execution provider loads, else the CPU; cuda: refuse to start without it; cpu. */
@@ -89,11 +91,22 @@ export interface EmbedderLimits {
   decodeWaitMs: number;
 }
 
+/**
+ * Where a served model comes from: a directory (EMBEDDER_MODELS names it; MODEL_DIR's is
+ * named after the directory, as loadClip names it) or a Hugging Face repository id (MODEL).
+ */
+export type ModelSource = { dir: string; name?: string } | { repo: string };
+
+/** What a model may be called in EMBEDDER_MODELS: what clients send as `model`, and a metrics label. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** More models than this in one process would not fit any machine worth the name. */
+export const MAX_MODELS = 16;
+
 export interface EmbedderConfig {
   host: string;
   port: number;
-  modelDir?: string;
-  model?: string;
+  /** At least one; the first answers requests that name no model. */
+  models: ModelSource[];
   variant: 'fp32' | 'fp16' | 'quantized';
   device: ReturnType<typeof parseDevice>;
   threads: number;
@@ -105,6 +118,45 @@ export interface EmbedderConfig {
   limits: EmbedderLimits;
 }
 
+/** EMBEDDER_MODELS, `name=dir` pairs separated by commas, each name valid and used once. */
+export function parseModelList(value: string): { name: string; dir: string }[] {
+  const invalid = (why: string) => new Error(`invalid embedder settings: EMBEDDER_MODELS: ${why} (expected name=dir,name2=dir2)`);
+  const entries = value.split(',').map((entry, i) => {
+    const trimmed = entry.trim();
+    const equals = trimmed.indexOf('=');
+    if (!trimmed) throw invalid(`entry ${i + 1} is empty`);
+    if (equals < 0) throw invalid(`"${trimmed}" is not name=dir`);
+    const name = trimmed.slice(0, equals).trim();
+    const dir = trimmed.slice(equals + 1).trim();
+    if (!MODEL_NAME.test(name))
+      throw invalid(`model name "${name}" must be 1 to 128 letters, digits, dots, dashes and underscores, starting with a letter or digit`);
+    if (!dir) throw invalid(`model "${name}" has no directory`);
+    return { name, dir };
+  });
+  if (entries.length > MAX_MODELS) throw invalid(`${entries.length} models; at most ${MAX_MODELS}`);
+  const seen = new Set<string>();
+  for (const { name } of entries) {
+    if (seen.has(name)) throw invalid(`model name "${name}" is given twice`);
+    seen.add(name);
+  }
+  return entries;
+}
+
+/** EMBEDDER_MODELS, or else MODEL_DIR, or else MODEL; EMBEDDER_MODELS beside either of the others is refused. */
+function modelSources(e: { MODEL_DIR?: string | undefined; MODEL?: string | undefined; EMBEDDER_MODELS?: string | undefined }): ModelSource[] {
+  if (e.EMBEDDER_MODELS) {
+    const also = (['MODEL_DIR', 'MODEL'] as const).filter((key) => e[key]);
+    if (also.length)
+      throw new Error(
+        `invalid embedder settings: EMBEDDER_MODELS and ${also.join(' and ')} are both set; name every model in EMBEDDER_MODELS (name=dir,...) and unset ${also.join(' and ')}`,
+      );
+    return parseModelList(e.EMBEDDER_MODELS);
+  }
+  if (e.MODEL_DIR) return [{ dir: e.MODEL_DIR }];
+  if (e.MODEL) return [{ repo: e.MODEL }];
+  throw new Error('set MODEL_DIR to a model directory, MODEL to a Hugging Face repository id, or EMBEDDER_MODELS to name=dir pairs');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EmbedderConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success)
@@ -113,8 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EmbedderConfig
   return {
     host: e.EMBEDDER_HOST,
     port: e.EMBEDDER_PORT,
-    ...(e.MODEL_DIR ? { modelDir: e.MODEL_DIR } : {}),
-    ...(e.MODEL ? { model: e.MODEL } : {}),
+    models: modelSources(e),
     variant: e.MODEL_VARIANT,
     device: parseDevice(e.EMBEDDER_DEVICE),
     threads: e.EMBEDDER_THREADS,

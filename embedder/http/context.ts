@@ -1,11 +1,12 @@
 import type { EmbedderLimits } from '../config.ts';
-import type { EmbeddingService } from '../service/embedding-service.ts';
+import type { ModelSet } from '../service/model-set.ts';
 import type { ErrorLog } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 /** What every route handler can reach. */
 export interface EmbedderDeps {
-  service: EmbeddingService;
+  /** The models served; a route picks one by the request's `model` (the first when none is named). */
+  models: ModelSet;
   limits: EmbedderLimits;
   metrics: Metrics;
   token?: string;

@@ -7,6 +7,7 @@ import { QueueFullError, QueueTimeoutError, ShuttingDownError } from '../batchin
 import { CorruptImageError, DecodeBudgetError, ImageInputError, ImageTooLargeError, ImplausibleImageError } from '../image/index.ts';
 import { UrlFetchError } from '../net/safe-fetch.ts';
 import { ImageReferenceError, type ImageReferenceProblem } from '../service/image-input.ts';
+import { ModelNotFoundError } from '../service/model-set.ts';
 
 /**
  * Every code the embedder chooses itself. Image decoding (ImageInputError:
@@ -54,6 +55,7 @@ export class ApiError<Code extends string = ErrorCode> extends KitApiError<Code>
 
 /** The client's view of what the layers below throw; undefined for anything unexpected. */
 function knownError(error: Error): ApiError<string> | undefined {
+  if (error instanceof ModelNotFoundError) return new ApiError(404, 'model_not_found', error.message);
   if (error instanceof ImageReferenceError) {
     const { status, code } = imageReference[error.problem];
     return new ApiError(status, code, error.message);

@@ -42,22 +42,22 @@ export function createMetrics({ decodeBudget }: { decodeBudget?: DecodeBudget } 
     }),
     batchSize: new Histogram({
       name: 'embedder_batch_size',
-      help: 'Items per model call, by queue',
-      labelNames: ['queue'] as const,
+      help: 'Items per model call, by queue and model',
+      labelNames: ['queue', 'model'] as const,
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry],
     }),
     batchSeconds: new Histogram({
       name: 'embedder_batch_seconds',
-      help: 'Model time per batch, by queue',
-      labelNames: ['queue'] as const,
+      help: 'Model time per batch, by queue and model',
+      labelNames: ['queue', 'model'] as const,
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     queueDepth: new Gauge({
       name: 'embedder_queue_depth',
-      help: 'Items waiting, by queue',
-      labelNames: ['queue'] as const,
+      help: 'Items waiting, by queue and model',
+      labelNames: ['queue', 'model'] as const,
       registers: [registry],
     }),
     imageDecodes: new Counter({
@@ -68,7 +68,7 @@ export function createMetrics({ decodeBudget }: { decodeBudget?: DecodeBudget } 
     }),
     model: new Gauge({
       name: 'embedder_model_info',
-      help: 'The loaded model and the execution provider in use (value 1)',
+      help: 'Each model served and the execution provider it runs on (value 1)',
       labelNames: ['model', 'layout', 'provider', 'dim'] as const,
       registers: [registry],
     }),

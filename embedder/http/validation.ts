@@ -21,6 +21,14 @@ export const requestRules: RequestRules = {
 export const limitedText = (limits: EmbedderLimits) =>
   z.string().max(limits.maxTextChars, `longer than ${limits.maxTextChars} characters (EMBEDDER_MAX_TEXT_CHARS)`);
 
+/** Which served model a request is for (GET /v1/models lists them); unknown names are 404 model_not_found. */
+export const modelField = z
+  .string()
+  .min(1)
+  .max(256)
+  .optional()
+  .meta({ description: 'The model to use, by its id in GET /v1/models; default: the first listed.' });
+
 /** A non-empty list within EMBEDDER_MAX_ITEMS, saying so when it is not. */
 export const limitedList = <T extends z.ZodType>(item: T, limits: EmbedderLimits) =>
   z.array(item).min(1).max(limits.maxItems, `more than ${limits.maxItems} items (EMBEDDER_MAX_ITEMS)`);

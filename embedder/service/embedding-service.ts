@@ -1,12 +1,22 @@
-// The model behind two dynamic batching queues (texts, images). Images are
-// decoded and preprocessed per request, outside the queue, so that work
-// overlaps with inference of the batch in flight.
+// One served model behind two dynamic batching queues (texts, images). Images
+// are decoded and preprocessed per request, outside the queue, so that work
+// overlaps with inference of the batch in flight. Each model served has its
+// own service: its own sessions, queues and metrics series.
 import { DynamicBatcher } from '../batching/dynamic-batcher.ts';
 import type { EmbedderConfig } from '../config.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { Clip } from '../model/clip.ts';
 
+export interface ServedModelInfo {
+  /** What clients name it by (`model`): its EMBEDDER_MODELS name, else the model directory's name. */
+  name: string;
+  /** What people should know before trusting its results (a demo or random-weight model). */
+  notice?: string | undefined;
+}
+
 export class EmbeddingService {
+  readonly name: string;
+  readonly notice: string | undefined;
   private readonly texts: DynamicBatcher<string, Float32Array>;
   private readonly images: DynamicBatcher<Float32Array, Float32Array>;
   private warmedUp = false;
@@ -15,17 +25,21 @@ export class EmbeddingService {
     readonly clip: Clip,
     config: EmbedderConfig['batching'],
     metrics: Metrics,
+    info: ServedModelInfo = { name: clip.name },
   ) {
+    this.name = info.name;
+    this.notice = info.notice;
+    const model = info.name;
     const hooks = (queue: string) => ({
       onBatch: (size: number, seconds: number) => {
-        metrics.batchSize.observe({ queue }, size);
-        metrics.batchSeconds.observe({ queue }, seconds);
+        metrics.batchSize.observe({ queue, model }, size);
+        metrics.batchSeconds.observe({ queue, model }, seconds);
       },
-      onQueueDepth: (depth: number) => metrics.queueDepth.set({ queue }, depth),
+      onQueueDepth: (depth: number) => metrics.queueDepth.set({ queue, model }, depth),
     });
     const common = { maxWaitMs: config.waitMs, maxQueue: config.maxQueue, timeoutMs: config.timeoutMs };
-    this.texts = new DynamicBatcher('text', (t) => clip.embedTexts(t), { ...common, maxBatchSize: config.textBatch }, hooks('text'));
-    this.images = new DynamicBatcher('image', (p) => clip.embedPreprocessed(p), { ...common, maxBatchSize: config.imageBatch }, hooks('image'));
+    this.texts = new DynamicBatcher(`${model} text`, (t) => clip.embedTexts(t), { ...common, maxBatchSize: config.textBatch }, hooks('text'));
+    this.images = new DynamicBatcher(`${model} image`, (p) => clip.embedPreprocessed(p), { ...common, maxBatchSize: config.imageBatch }, hooks('image'));
   }
 
   get ready(): boolean {

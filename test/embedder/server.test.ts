@@ -122,8 +122,8 @@ describe.each(['tiny-hf', 'tiny-immich'])('embedder over HTTP (%s)', (layout) =>
     const requests = Array.from({ length: 24 }, (_, i) => post(`${embedder.url}/v1/embed/text`, { text: `query number ${i}` }));
     expect((await Promise.all(requests)).every((r) => r.status === 200)).toBe(true);
     const metrics = await (await fetch(`${embedder.url}/metrics`)).text();
-    const count = Number(/embedder_batch_size_count\{queue="text"\} (\d+)/.exec(metrics)?.[1]);
-    const sum = Number(/embedder_batch_size_sum\{queue="text"\} (\d+)/.exec(metrics)?.[1]);
+    const count = Number(new RegExp(`embedder_batch_size_count\\{queue="text",model="${layout}"\\} (\\d+)`).exec(metrics)?.[1]);
+    const sum = Number(new RegExp(`embedder_batch_size_sum\\{queue="text",model="${layout}"\\} (\\d+)`).exec(metrics)?.[1]);
     expect(sum / count).toBeGreaterThan(2); // mean batch size across all text batches so far
     expect(metrics).toMatch(/embedder_model_info\{model="[^"]+",layout="\w+",provider="cpu",dim="32"\} 1/);
   });
@@ -327,7 +327,7 @@ describe('embedder operations', () => {
     const inFlight = Array.from({ length: 10 }, (_, i) => post(`${embedder.url}/v1/embed/text`, { texts: [`a${i}`, `b${i}`, `c${i}`] }));
     await eventually(async () => {
       const metrics = await (await fetch(`${embedder.url}/metrics`)).text();
-      return Number(/embedder_queue_depth\{queue="text"\} (\d+)/.exec(metrics)?.[1] ?? 0) >= 30 ? true : undefined;
+      return Number(/embedder_queue_depth\{queue="text",model="tiny-hf"\} (\d+)/.exec(metrics)?.[1] ?? 0) >= 30 ? true : undefined;
     }, 'all 30 texts queued', { intervalMs: 10 });
     const exit = embedder.stop('SIGTERM');
     const responses = await Promise.all(inFlight);

@@ -40,7 +40,7 @@ const embedderRequest = (route: 'text' | 'image', body: string | Uint8Array, sig
   });
 const textBody = (text: string) => JSON.stringify({ texts: [text] });
 
-/** The value of one series of the embedder's metrics, e.g. `embedder_queue_depth{queue="text"}` (0 when absent). */
+/** The value of one series of the embedder's metrics, e.g. `embedder_queue_depth{queue="text",model="tiny-hf"}` (0 when absent). */
 async function embedderMetric(series: string): Promise<number> {
   const metrics = await (await fetch(`${stack.embedder.url}/metrics`)).text();
   const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
@@ -60,7 +60,7 @@ function anotherClient(route: 'text' | 'image', body: string | Uint8Array) {
     (response) => `HTTP ${response.status}`,
     (error: unknown) => (error instanceof Error ? error.name : String(error)),
   );
-  const queued = `embedder_queue_depth{queue="${route}"}`;
+  const queued = `embedder_queue_depth{queue="${route}",model="tiny-hf"}`; // the stack's model (its directory's name)
   return {
     queued: () => metricReaches(queued, (depth) => depth === 1),
     /** Cancels the request: the embedder drops it from its queue. */

@@ -6,7 +6,8 @@ import { failureResponse, jsonPost, serveRoute } from '../../../common/http/rout
 import { checkImageSize } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { binaryRows, limitedList, limitedText, requestRules, wantsBinary } from '../validation.ts';
+import type { EmbeddingService } from '../../service/embedding-service.ts';
+import { binaryRows, limitedList, limitedText, modelField, requestRules, wantsBinary } from '../validation.ts';
 
 const embeddingsSchema = z
   .object({ model: z.string(), dim: z.number().int(), embeddings: z.array(z.array(z.number())) })
@@ -26,24 +27,32 @@ const embedded = {
 
 const binaryFile = { type: 'string' as const, format: 'binary' };
 
-export function embedRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps): void {
+export function embedRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps): void {
   const textSchema = z
-    .object({ texts: limitedList(limitedText(limits), limits).optional(), text: limitedText(limits).optional() })
+    .object({ texts: limitedList(limitedText(limits), limits).optional(), text: limitedText(limits).optional(), model: modelField })
     .refine((b) => (b.texts === undefined) !== (b.text === undefined), 'give exactly one of "texts" (an array) or "text"')
     .meta({ id: 'EmbedTextRequest' });
 
-  const respond = (c: Context, rows: Float32Array[]) =>
+  const respond = (c: Context, service: EmbeddingService, rows: Float32Array[]) =>
     wantsBinary(c)
       ? binaryRows(rows, service.clip.dim)
-      : c.json({ model: service.clip.name, dim: service.clip.dim, embeddings: rows.map((r) => Array.from(r)) } satisfies z.input<typeof embeddingsSchema>);
+      : c.json({ model: service.name, dim: service.clip.dim, embeddings: rows.map((r) => Array.from(r)) } satisfies z.input<typeof embeddingsSchema>);
+  const notServed = failureResponse('No such model (model_not_found), with the names of those served');
 
   const text = jsonPost('/v1/embed/text', textSchema, {
     summary: 'Embed texts',
-    responses: { 200: embedded, 400: failureResponse('Invalid request'), 413: failureResponse('Body too large'), 429: failureResponse('Queue full (see Retry-After)') },
+    responses: {
+      200: embedded,
+      400: failureResponse('Invalid request'),
+      404: notServed,
+      413: failureResponse('Body too large'),
+      429: failureResponse('Queue full (see Retry-After)'),
+    },
   });
   serveRoute(app, text, requestRules, async (c, { json }) => {
+    const service = models.select(json.model);
     const texts = json.texts ?? [json.text!];
-    return respond(c, await service.embedTexts(texts, c.req.raw.signal));
+    return respond(c, service, await service.embedTexts(texts, c.req.raw.signal));
   });
 
   const image = createRoute({
@@ -51,6 +60,8 @@ export function embedRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps)
     path: '/v1/embed/image',
     summary: 'Embed images: one as the raw body, or several as the files of a multipart form',
     request: {
+      // The body is the image (or a form of them), so the model is named in the query.
+      query: z.object({ model: modelField }),
       body: {
         required: true,
         content: {
@@ -64,12 +75,14 @@ export function embedRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps)
     responses: {
       200: embedded,
       400: failureResponse('Empty, corrupt or unreadable image'),
+      404: notServed,
       413: failureResponse('Image or body too large, or too many images'),
       415: failureResponse('Not an image format the embedder decodes'),
       429: failureResponse('Queue full (see Retry-After)'),
     },
   });
-  serveRoute(app, image, requestRules, async (c) => {
+  serveRoute(app, image, requestRules, async (c, { query }) => {
+    const service = models.select(query.model);
     const type = c.req.header('content-type') ?? '';
     let images: Uint8Array[];
     if (type.startsWith('multipart/form-data')) {
@@ -84,6 +97,6 @@ export function embedRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps)
     } else {
       images = [checkImageSize(new Uint8Array(await c.req.arrayBuffer()), limits)];
     }
-    return respond(c, await service.embedImages(images, c.req.raw.signal));
+    return respond(c, service, await service.embedImages(images, c.req.raw.signal));
   });
 }

@@ -4,9 +4,10 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { failureResponse, jsonPost, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
+import { ModelNotFoundError } from '../../service/model-set.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { limitedList, limitedText, requestRules } from '../validation.ts';
+import { limitedList, limitedText, modelField, requestRules } from '../validation.ts';
 
 const responseSchema = z
   .object({
@@ -23,13 +24,18 @@ const responseSchema = z
   })
   .meta({ id: 'EmbeddingsResponse' });
 
-export function openAiRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps): void {
+/** OpenAI's error body, which its clients read (`error.code`, `error.type`); it holds the embedder's { code, message } too. */
+const openAiErrorSchema = z
+  .object({ error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string() }) })
+  .meta({ id: 'OpenAIError' });
+
+export function openAiRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps): void {
   const text = limitedText(limits);
   const item = z.union([text, z.object({ text }).strict(), z.object({ image: z.string().min(1) }).strict()]);
   const schema = z
     .object({
       input: z.union([item, limitedList(item, limits)]).meta({ description: 'A text, { text }, { image } (a data URL, base64 or an http(s) URL), or a list of them.' }),
-      model: z.string().optional(),
+      model: modelField,
       encoding_format: z.enum(['float', 'base64']).default('float'),
       dimensions: z.number().int().positive().optional(),
       user: z.string().optional(),
@@ -42,17 +48,23 @@ export function openAiRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps
       200: jsonResponse('One embedding per input, in order', responseSchema),
       400: failureResponse('Invalid request or image'),
       403: failureResponse('Image URL points at a private address'),
-      404: failureResponse('Another model was asked for'),
+      404: jsonResponse('A model this embedder does not serve (model_not_found, in OpenAI\'s shape), with the names of those it serves', openAiErrorSchema),
       413: failureResponse('Image or body too large'),
       429: failureResponse('Queue full (see Retry-After)'),
     },
   });
   serveRoute(app, route, requestRules, async (c, { json: body }) => {
+    let service;
+    try {
+      service = models.select(body.model);
+    } catch (error) {
+      if (!(error instanceof ModelNotFoundError)) throw error;
+      const notFound = { message: error.message, type: 'invalid_request_error', param: 'model', code: 'model_not_found' };
+      return c.json({ error: notFound } satisfies z.input<typeof openAiErrorSchema>, 404);
+    }
     const clip = service.clip;
-    if (body.model !== undefined && body.model !== clip.name)
-      throw new ApiError(404, 'model_not_found', `model "${body.model}" is not served here; this embedder serves "${clip.name}"`);
     if (body.dimensions !== undefined && body.dimensions !== clip.dim)
-      throw new ApiError(400, 'invalid_request', `dimensions must be ${clip.dim} for ${clip.name} (embeddings are not truncated)`);
+      throw new ApiError(400, 'invalid_request', `dimensions must be ${clip.dim} for ${service.name} (embeddings are not truncated)`);
 
     const items = (Array.isArray(body.input) ? body.input : [body.input]).map((i) => (typeof i === 'string' ? { text: i } : i));
     const textAt: number[] = [];
@@ -77,7 +89,7 @@ export function openAiRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps
         embedding:
           body.encoding_format === 'base64' ? Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString('base64') : Array.from(r),
       })),
-      model: clip.name,
+      model: service.name,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     } satisfies z.input<typeof responseSchema>);
   });

@@ -1,9 +1,10 @@
-// The model served (GET /v1/models, OpenAI's shape), liveness, readiness and
+// The models served (GET /v1/models, OpenAI's shape), liveness, readiness and
 // Prometheus metrics.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { errorBody } from '../../../common/http/api-error.ts';
 import { failureResponse, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
+import type { EmbeddingService } from '../../service/embedding-service.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { requestRules } from '../validation.ts';
 
@@ -22,28 +23,45 @@ const modelsSchema = z
         image_size: z.number().int(),
         context_length: z.number().int(),
         logit_scale: z.number(),
+        family: z.string().optional().meta({ description: 'The model family (CLIP, SigLIP, ...), where the model says.' }),
+        notice: z
+          .string()
+          .optional()
+          .meta({ description: 'What people should know before trusting its results: the demo model, or random weights. Absent for other models.' }),
       }),
     ),
   })
-  .meta({ id: 'Models' });
+  .meta({ id: 'Models', description: 'Every model served; the first answers requests that name none.' });
 
-const readySchema = z.object({ status: z.literal('ready'), model: z.string(), provider: z.string() });
+const readySchema = z.object({
+  status: z.literal('ready'),
+  model: z.string().meta({ description: 'The default model.' }),
+  provider: z.string(),
+  models: z.array(z.object({ id: z.string(), provider: z.string(), ready: z.boolean() })),
+});
 
-export function operationRoutes(app: OpenAPIHono, { service, metrics, metricsToken }: EmbedderDeps): void {
-  const models = createRoute({
+/** The family a model reports, once model/clip.ts says (SigLIP, multilingual CLIP, ...). */
+function familyOf(service: EmbeddingService): string | undefined {
+  const family: unknown = (service.clip as { family?: unknown }).family;
+  return typeof family === 'string' && family ? family : undefined;
+}
+
+export function operationRoutes(app: OpenAPIHono, { models, metrics, metricsToken }: EmbedderDeps): void {
+  const list = createRoute({
     method: 'get',
     path: '/v1/models',
-    summary: 'The model served, with its dimensions, input size and temperature',
-    responses: { 200: jsonResponse('One model', modelsSchema) },
+    summary: 'The models served, the default first, each with its dimensions, input size and temperature',
+    responses: { 200: jsonResponse('Every model served', modelsSchema) },
   });
-  serveRoute(app, models, requestRules, (c) => {
-    const clip = service.clip;
-    return c.json({
+  serveRoute(app, list, requestRules, (c) =>
+    c.json({
       object: 'list',
-      data: [
-        {
-          id: clip.name,
-          object: 'model',
+      data: models.all.map((service) => {
+        const { clip, notice } = service;
+        const family = familyOf(service);
+        return {
+          id: service.name,
+          object: 'model' as const,
           created: 0,
           owned_by: 'crossmodal',
           dim: clip.dim,
@@ -52,10 +70,12 @@ export function operationRoutes(app: OpenAPIHono, { service, metrics, metricsTok
           image_size: clip.imageSize,
           context_length: clip.contextLength,
           logit_scale: clip.logitScale,
-        },
-      ],
-    } satisfies z.input<typeof modelsSchema>);
-  });
+          ...(family ? { family } : {}),
+          ...(notice ? { notice } : {}),
+        };
+      }),
+    } satisfies z.input<typeof modelsSchema>),
+  );
 
   const health = createRoute({
     method: 'get',
@@ -70,17 +90,25 @@ export function operationRoutes(app: OpenAPIHono, { service, metrics, metricsTok
     method: 'get',
     path: '/readyz',
     security: [], // outside /v1: no token
-    summary: 'Readiness: the model is loaded and warmed up',
+    summary: 'Readiness: every model is loaded and warmed up',
     responses: {
       200: jsonResponse('Ready', readySchema),
-      503: failureResponse('Still warming up (not_ready)'),
+      503: failureResponse('A model is still warming up (not_ready)'),
     },
   });
-  serveRoute(app, ready, requestRules, (c) =>
-    service.ready
-      ? c.json({ status: 'ready', model: service.clip.name, provider: service.clip.provider } satisfies z.input<typeof readySchema>)
-      : c.json(errorBody('not_ready', 'model warming up'), 503),
-  );
+  serveRoute(app, ready, requestRules, (c) => {
+    if (!models.ready) {
+      const warming = models.all.filter((service) => !service.ready).map((service) => service.name);
+      return c.json(errorBody('not_ready', `warming up: ${warming.join(', ')}`), 503);
+    }
+    const { default: first } = models;
+    return c.json({
+      status: 'ready',
+      model: first.name,
+      provider: first.clip.provider,
+      models: models.all.map((service) => ({ id: service.name, provider: service.clip.provider, ready: service.ready })),
+    } satisfies z.input<typeof readySchema>);
+  });
 
   const prometheus = createRoute({
     method: 'get',

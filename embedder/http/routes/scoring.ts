@@ -7,7 +7,7 @@ import { dotScores } from '../../../native/index.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
-import { limitedList, limitedText, requestRules, stack } from '../validation.ts';
+import { limitedList, limitedText, modelField, requestRules, stack } from '../validation.ts';
 
 const similarityResponse = z
   .object({ model: z.string(), scores: z.array(z.array(z.number())).meta({ description: 'Cosine similarity, one row per text, one column per image.' }) })
@@ -23,6 +23,7 @@ const classifyResponse = z
 const failures = {
   400: failureResponse('Invalid request or image'),
   403: failureResponse('Image URL points at a private address'),
+  404: failureResponse('No such model (model_not_found), with the names of those served'),
   413: failureResponse('Image or body too large'),
   429: failureResponse('Queue full (see Retry-After)'),
 };
@@ -34,15 +35,18 @@ function softmax(logits: number[]): number[] {
   return exp.map((e) => e / sum);
 }
 
-export function scoringRoutes(app: OpenAPIHono, { service, limits }: EmbedderDeps): void {
+export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps): void {
   const text = limitedText(limits);
   const image = z.string().min(1).meta({ description: 'A data URL, base64 or an http(s) URL.' });
-  const similarity = z.object({ texts: limitedList(text, limits), images: limitedList(image, limits) }).meta({ id: 'SimilarityRequest' });
+  const similarity = z
+    .object({ texts: limitedList(text, limits), images: limitedList(image, limits), model: modelField })
+    .meta({ id: 'SimilarityRequest' });
   const classify = z
     .object({
       image,
       labels: limitedList(text.min(1), limits).min(2),
       template: text.default('a photo of a {}.').meta({ description: 'The prompt for each label, which replaces {}.' }),
+      model: modelField,
     })
     .meta({ id: 'ClassifyRequest' });
 
@@ -51,12 +55,13 @@ export function scoringRoutes(app: OpenAPIHono, { service, limits }: EmbedderDep
     responses: { 200: jsonResponse('The scores', similarityResponse), ...failures },
   });
   serveRoute(app, similarityRoute, requestRules, async (c, { json: body }) => {
+    const service = models.select(body.model);
     const images = await Promise.all(body.images.map((i) => resolveImageReference(i, limits)));
     const [t, v] = await Promise.all([service.embedTexts(body.texts, c.req.raw.signal), service.embedImages(images, c.req.raw.signal)]);
     const dim = service.clip.dim;
     const scores = dotScores(stack(t, dim), stack(v, dim), dim);
     return c.json({
-      model: service.clip.name,
+      model: service.name,
       scores: body.texts.map((_, i) => Array.from(scores.subarray(i * v.length, (i + 1) * v.length))),
     } satisfies z.input<typeof similarityResponse>);
   });
@@ -66,6 +71,7 @@ export function scoringRoutes(app: OpenAPIHono, { service, limits }: EmbedderDep
     responses: { 200: jsonResponse('The labels, most probable first', classifyResponse), ...failures },
   });
   serveRoute(app, classifyRoute, requestRules, async (c, { json: body }) => {
+    const service = models.select(body.model);
     if (!body.template.includes('{}')) throw new ApiError(400, 'invalid_request', 'template must contain {} where the label goes');
     const image = await resolveImageReference(body.image, limits);
     const prompts = body.labels.map((l) => body.template.replace('{}', l));
@@ -74,6 +80,6 @@ export function scoringRoutes(app: OpenAPIHono, { service, limits }: EmbedderDep
     const cos = Array.from(dotScores(v!, stack(t, dim), dim));
     const probs = softmax(cos.map((s) => s * service.clip.logitScale));
     const labels = body.labels.map((label, i) => ({ label, probability: probs[i]!, score: cos[i]! }));
-    return c.json({ model: service.clip.name, labels: labels.sort((a, b) => b.probability - a.probability) } satisfies z.input<typeof classifyResponse>);
+    return c.json({ model: service.name, labels: labels.sort((a, b) => b.probability - a.probability) } satisfies z.input<typeof classifyResponse>);
   });
 }
