@@ -7,7 +7,11 @@ import { BytePairEncoder } from './bpe.ts';
 import { toByteSymbols } from './byte-level.ts';
 import { cleanClipText } from './clean-text.ts';
 import { createPreTokenizer } from './pre-tokenize.ts';
+import type { TextTokenizer } from './text-tokenizer.ts';
+import { describeValue, encodeBatch, validatePadId, type TokenizedBatch, type TokenizeOptions } from './token-batch.ts';
 import type { ClipVocabulary } from './tokenizer-json.ts';
+
+export type { TokenizedBatch, TokenizeOptions } from './token-batch.ts';
 
 export const DEFAULT_CONTEXT_LENGTH = 77;
 
@@ -20,26 +24,8 @@ export interface ClipTokenizerOptions {
   readonly wordCacheSize?: number;
 }
 
-export interface TokenizeOptions {
-  /** Pad every row to the context length (default), or only to the longest row of the batch. */
-  readonly padTo?: 'context' | 'longest';
-  /** Id written after each row's end token: the end-of-text id for HF exports, 0 for OpenCLIP/Immich. */
-  readonly padId?: number;
-}
-
-export interface TokenizedBatch {
-  /** `batchSize × length` ids, row-major. */
-  readonly ids: Int32Array;
-  /** 1 for real tokens, 0 for padding; same layout as `ids`. */
-  readonly attentionMask: Int32Array;
-  /** Ids per row after padding. */
-  readonly length: number;
-  /** Unpadded ids per row, start and end tokens included. */
-  readonly lengths: number[];
-  readonly batchSize: number;
-}
-
-export class ClipTokenizer {
+export class ClipTokenizer implements TextTokenizer {
+  readonly kind = 'clip-bpe';
   readonly sotId: number;
   readonly eotId: number;
   readonly contextLength: number;
@@ -88,46 +74,18 @@ export class ClipTokenizer {
     return ids;
   }
 
+  /** Same as `sotId`: the `TextTokenizer` name. */
+  get startId(): number {
+    return this.sotId;
+  }
+
+  /** Same as `eotId`: the `TextTokenizer` name. */
+  get endId(): number {
+    return this.eotId;
+  }
+
   /** Encodes and pads a batch into row-major `Int32Array`s ready for a text model. */
   tokenize(texts: readonly string[], options: TokenizeOptions = {}): TokenizedBatch {
-    if (!Array.isArray(texts)) {
-      throw new TypeError(`ClipTokenizer.tokenize expects an array of strings, got ${describeValue(texts)}`);
-    }
-    const padTo = options.padTo ?? 'context';
-    if (padTo !== 'context' && padTo !== 'longest') {
-      throw new TypeError(`padTo must be 'context' or 'longest', got ${describeValue(padTo)}`);
-    }
-    const padId = options.padId === undefined ? this.padId : validatePadId(options.padId);
-    const rows = texts.map((text, index) => {
-      if (typeof text !== 'string') {
-        throw new TypeError(`ClipTokenizer.tokenize: texts[${index}] is ${describeValue(text)}, expected a string`);
-      }
-      return this.encode(text);
-    });
-    const lengths = rows.map((row) => row.length);
-    const length = padTo === 'context' ? this.contextLength : Math.max(0, ...lengths);
-
-    const ids = new Int32Array(rows.length * length).fill(padId);
-    const attentionMask = new Int32Array(rows.length * length);
-    rows.forEach((row, index) => {
-      ids.set(row, index * length);
-      attentionMask.fill(1, index * length, index * length + row.length);
-    });
-    return { ids, attentionMask, length, lengths, batchSize: rows.length };
+    return encodeBatch('ClipTokenizer', texts, (text) => this.encode(text), this.contextLength, this.padId, options);
   }
-}
-
-function validatePadId(padId: unknown): number {
-  if (typeof padId !== 'number' || !Number.isInteger(padId) || padId < 0 || padId >= 2 ** 31) {
-    throw new RangeError(`padId must be a non-negative 32-bit integer, got ${describeValue(padId)}`);
-  }
-  return padId;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
 }

@@ -1,7 +1,15 @@
 export { loadClipTokenizer, contextLengthFromModelConfig } from './load-clip-tokenizer.ts';
 export type { LoadClipTokenizerOptions } from './load-clip-tokenizer.ts';
 export { ClipTokenizer } from './clip-tokenizer.ts';
-export type { ClipTokenizerOptions, TokenizeOptions, TokenizedBatch } from './clip-tokenizer.ts';
+export type { ClipTokenizerOptions } from './clip-tokenizer.ts';
+export type { TokenizeOptions, TokenizedBatch } from './token-batch.ts';
+export type { TextTokenizer, TokenizerKind } from './text-tokenizer.ts';
+export { LibraryTokenizer, LIBRARY_MODEL_TYPES } from './library-tokenizer.ts';
+export type { LibraryTokenizerFiles, LibraryTokenizerOptions } from './library-tokenizer.ts';
+export { loadTextTokenizer, readTokenizerFiles } from './load-text-tokenizer.ts';
+export type { LoadTextTokenizerOptions } from './load-text-tokenizer.ts';
+export { cleanFamilyText, FAMILY_CLEANINGS } from './family-cleaning.ts';
+export type { FamilyCleaning } from './family-cleaning.ts';
 export { parseTokenizerJson } from './tokenizer-json.ts';
 export type { ClipVocabulary, SpecialToken } from './tokenizer-json.ts';
 export { cleanClipText } from './clean-text.ts';

@@ -24,7 +24,7 @@ export interface SpecialToken {
 }
 
 /** Names CLIP vocabularies give their start/end tokens: openai/HF, then OpenCLIP. */
-const START_NAMES = ['<|startoftext|>', '<start_of_text>'];
+export const START_NAMES = ['<|startoftext|>', '<start_of_text>'];
 const END_NAMES = ['<|endoftext|>', '<end_of_text>'];
 
 type Json = Record<string, unknown>;
