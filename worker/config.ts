@@ -1,6 +1,6 @@
 // The worker's bindings and settings. Vars arrive as strings (or numbers from
 // wrangler.toml); each is parsed once per isolate with a bound.
-import type { Fetcher, KVNamespace, Queue, RateLimit, Vectorize } from '@cloudflare/workers-types/index.ts';
+import type { Fetcher, KVNamespace, Queue, R2Bucket, RateLimit, Vectorize } from '@cloudflare/workers-types/index.ts';
 import { z } from 'zod';
 
 export interface Env {
@@ -20,6 +20,8 @@ export interface Env {
   BACKFILL_QUEUE?: Queue;
   /** Producer binding to the backfill queue's dead-letter queue: permanently bad items go there with the reason. */
   BACKFILL_DLQ?: Queue;
+  /** Item thumbnails (R2), served at GET /v1/items/{id}/thumbnail. Optional: without it, upserts with a thumbnail answer 500 misconfigured. */
+  THUMBNAILS?: R2Bucket;
   [name: string]: unknown;
 }
 
@@ -114,6 +116,8 @@ export const schema = z.object({
   MAX_ADMIN_BODY_BYTES: int(32 * MiB, 1024, 100 * MiB),
   /** Items per POST /v1/items. */
   MAX_BATCH_ITEMS: int(100, 1, 1000),
+  /** Cache-Control max-age of GET /v1/items/{id}/thumbnail: how long a browser may show a replaced thumbnail before it revalidates (ETag). */
+  THUMBNAIL_MAX_AGE_SECONDS: int(86_400, 0, 365 * 86_400),
   /** Time to fetch an image URL, its redirects (at most 3) included. */
   IMAGE_URL_TIMEOUT_MS: int(5000, 100, 60_000),
   /** Local development only: let image URLs be http:// and point at private addresses. */

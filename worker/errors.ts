@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'image_fetch_failed',
   'item_not_found',
   'image_not_found',
+  'invalid_thumbnail',
+  'thumbnail_not_found',
   'invalid_cursor',
   'paging_limit',
   'zero_query',
@@ -34,6 +36,7 @@ export const ERROR_CODES = [
   'index_unavailable',
   'index_error',
   'queue_unavailable',
+  'thumbnails_unavailable',
   // model migrations (worker/generations.ts) and listing
   'model_mismatch',
   'no_next_index',

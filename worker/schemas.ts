@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { idSchema } from '../common/ids.ts';
 import type { Config } from './config.ts';
 import { canonicalText } from './lib/hash.ts';
+import { MAX_THUMBNAIL_BYTES, MAX_THUMBNAIL_CHARS } from './thumbnails/format.ts';
 import { MUTATION_ID } from './vectorize/mutation-log.ts';
 
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
@@ -256,6 +257,16 @@ export function itemSchemas(config: Config) {
       text: z.string().min(1).max(MAX_ITEM_TEXT_CHARS).optional(),
       image: z.string().min(1).max(Math.ceil((config.MAX_IMAGE_BYTES * 4) / 3) + 256).optional(),
       vector: vectorSchema.optional(),
+      thumbnail: z
+        .string()
+        .min(1)
+        .max(MAX_THUMBNAIL_CHARS)
+        .optional()
+        .meta({
+          description:
+            `A picture to show for the item: base64 (or a base64 data URL) of a WebP, JPEG or PNG of at most ${MAX_THUMBNAIL_BYTES} bytes, ` +
+            'served at GET /v1/items/{id}/thumbnail. Needs the THUMBNAILS binding. An upsert without one removes a stored one.',
+        }),
     })
     .superRefine(exactlyOne(['text', 'image', 'vector'] as const));
 

@@ -1,7 +1,8 @@
 // Runs the worker locally in workerd (Miniflare), with a simulated KV
-// namespace, Cache API, rate limiter and backfill queue (producer and
-// consumer, with its dead-letter queue), against the local embedder and the
-// local Vectorize-compatible index. For `npm start`, tests and benchmarks:
+// namespace, Cache API, rate limiter, backfill queue (producer and
+// consumer, with its dead-letter queue) and R2 bucket of thumbnails,
+// against the local embedder and the local Vectorize-compatible index.
+// For `npm start`, tests and benchmarks:
 //
 //   const worker = await startLocalWorker({ embedderUrls: [embedder.url], vectorizeUrl });
 //   await fetch(`${worker.url}/v1/search?q=cat`); ... await worker.close();
@@ -53,8 +54,10 @@ export interface LocalWorkerOptions {
   vars?: Record<string, string>;
   /** The simulated Workers rate limiter; false: none (nothing is limited). Default 600 per 60 s. */
   rateLimit?: { limit: number; period: 10 | 60 } | false;
-  /** Keep KV and the cache in this directory between runs (default: in memory). */
+  /** Keep KV, the cache and the thumbnails (R2) in this directory between runs (default: in memory). */
   persistDir?: string;
+  /** Bind the THUMBNAILS R2 bucket (default true); false: a worker without it. */
+  thumbnails?: boolean;
   /** A bundle to run instead of building worker/main.ts. */
   scriptPath?: string;
   /** Extra Miniflare options for the worker (service bindings, outboundService, ...). */
@@ -88,7 +91,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const shared = {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 8787,
-    ...(options.persistDir ? { kvPersist: `${options.persistDir}/kv`, cachePersist: `${options.persistDir}/cache` } : {}),
+    ...(options.persistDir ? { kvPersist: `${options.persistDir}/kv`, cachePersist: `${options.persistDir}/cache`, r2Persist: `${options.persistDir}/r2` } : {}),
   };
   const worker = {
     name: 'crossmodal-search',
@@ -100,6 +103,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     compatibilityFlags: COMPATIBILITY_FLAGS,
     bindings: vars,
     kvNamespaces: ['SEARCH_KV'],
+    ...(options.thumbnails !== false ? { r2Buckets: ['THUMBNAILS'] } : {}),
     ...(rateLimit ? { ratelimits: { RATE_LIMITER: { namespace_id: '1001', simple: rateLimit } } } : {}),
     queueProducers: { BACKFILL_QUEUE: { queueName: BACKFILL_QUEUE }, BACKFILL_DLQ: { queueName: BACKFILL_DLQ } },
     queueConsumers: { [BACKFILL_QUEUE]: { ...LOCAL_QUEUE_CONSUMER, ...options.queueConsumer, deadLetterQueue: BACKFILL_DLQ } },

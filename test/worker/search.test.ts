@@ -360,6 +360,7 @@ describe('health, OpenAPI, CORS, errors', () => {
       '/v1/backfill',
       '/v1/items',
       '/v1/items/{id}',
+      '/v1/items/{id}/thumbnail',
       '/v1/items:delete',
       '/v1/search',
       '/v1/stats',

@@ -1,10 +1,14 @@
-// Items: GET /v1/items/{id} (public); GET /v1/items (the stored ids, page by
-// page), POST /v1/items (batch upsert), DELETE /v1/items/{id} and
+// Items: GET /v1/items/{id} and its thumbnail GET /v1/items/{id}/thumbnail
+// (public); GET /v1/items (the stored ids, page by page), POST /v1/items
+// (batch upsert, with optional thumbnails), DELETE /v1/items/{id} and
 // POST /v1/items:delete (admin). Reads use the active index. Writes go to
 // every configured index (during a model migration, both: worker/generations.ts),
 // each embedded by that index's own embedders and stored with its model in
 // metadata.model; then the index version is bumped so cached results
-// computed before the write stop being served.
+// computed before the write stop being served. Thumbnails live in R2
+// (worker/thumbnails/), keyed by item id: an upsert stores or removes each
+// item's before the index is written, and a delete removes it after, so a
+// search never finds an item whose picture is missing.
 import type { VectorizeVector } from '@cloudflare/workers-types/index.ts';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
@@ -18,7 +22,11 @@ import type { Generation } from '../generations.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { limitBody, requestRules } from '../request.ts';
+import { etagMatches } from '../cache/result-cache.ts';
 import { itemListSchema, itemSchema, mutationSchema, type ItemSchemas } from '../schemas.ts';
+import { THUMBNAIL_TYPES } from '../thumbnails/format.ts';
+import { readThumbnail, type Thumbnail } from '../thumbnails/input.ts';
+import { noBinding, thumbnailStoreOf } from '../thumbnails/store.ts';
 import { decodeListCursor, encodeListCursor } from '../vectorize/list-cursor.ts';
 import type { SearchIndex } from '../vectorize/search-index.ts';
 
@@ -60,6 +68,8 @@ async function removeEverywhere(c: AppContext, ids: string[], count = ids.length
       return { index: generation.name, mutationId, count: ids.length };
     }),
   );
+  // After the index: an item that is found always has its thumbnail.
+  await thumbnailStoreOf(c.env)?.remove(ids);
   await bumpVersion(c);
   return mutation(written, count, writes.length);
 }
@@ -102,6 +112,38 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
       ...(values === 'true' || values === '1' ? { values: Array.from(item.values) } : {}),
     };
     return c.json(body, 200, { 'cache-control': 'no-store' });
+  });
+
+  const thumbnail = createRoute({
+    method: 'get',
+    path: '/v1/items/{id}/thumbnail',
+    summary: "A stored item's thumbnail (as POST /v1/items stored it)",
+    description:
+      'The picture with its type, an ETag and Cache-Control: public, max-age=THUMBNAIL_MAX_AGE_SECONDS (a day by default): a thumbnail replaced ' +
+      'under the same id reaches a browser that holds the old one once that expires (then If-None-Match revalidates it).',
+    middleware: [rateLimit],
+    request: { params: schemas.params },
+    responses: {
+      200: {
+        description: 'The thumbnail',
+        headers: { ETag: { schema: { type: 'string' as const } }, 'Cache-Control': { schema: { type: 'string' as const } } },
+        content: Object.fromEntries(THUMBNAIL_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' } }])),
+      },
+      304: { description: 'Not modified (If-None-Match matched the ETag).' },
+      400: failureResponse('Invalid id'),
+      404: failureResponse('No thumbnail for this id (or no THUMBNAILS binding)'),
+      429: failureResponse('Rate limited'),
+    },
+  });
+  serveRoute(app, thumbnail, requestRules, async (c, { params: { id } }) => {
+    const stored = await thumbnailStoreOf(c.env)?.get(id);
+    if (!stored) throw new ApiError(404, 'thumbnail_not_found', `no thumbnail for item ${JSON.stringify(id)}`);
+    const headers = { etag: stored.httpEtag, 'cache-control': `public, max-age=${config.THUMBNAIL_MAX_AGE_SECONDS}` };
+    if (etagMatches(c.req.header('if-none-match'), stored.httpEtag)) {
+      await stored.body.cancel();
+      return c.body(null, 304, headers);
+    }
+    return c.body(stored.body as unknown as ReadableStream, 200, { ...headers, 'content-type': stored.contentType, 'x-content-type-options': 'nosniff' });
   });
 
   const list = createRoute({
@@ -148,7 +190,8 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
     summary: 'Upsert items (admin): each embedded from text or image, or given as a vector',
     description:
       'Stored with metadata.model, the model of the vector. During a model migration text and image items go to both indexes, each embedded by its own ' +
-      "embedders; a vector item goes to the index whose model its metadata.model names (the active one's by default).",
+      "embedders; a vector item goes to the index whose model its metadata.model names (the active one's by default). " +
+      "An item's thumbnail is stored for GET /v1/items/{id}/thumbnail (the THUMBNAILS binding); an item upserted without one loses a stored one.",
     security: [{ admin: [] }],
     middleware: [adminAuth, limitBody(() => config.MAX_ADMIN_BODY_BYTES)],
     responses: {
@@ -156,8 +199,9 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
       400: failureResponse('Invalid item'),
       ...adminResponses,
       413: failureResponse('Body too large'),
+      500: failureResponse('A thumbnail was given, but the worker has no THUMBNAILS binding'),
       502: failureResponse("An index's embedders serve another model than the index holds, or vectors of other dimensions"),
-      503: failureResponse('Embedder or index unavailable'),
+      503: failureResponse('Embedder, index or thumbnail store unavailable'),
     },
   });
   serveRoute(app, upsert, requestRules, async (c, { json: { items } }) => {
@@ -190,6 +234,13 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
         if (item.vector.length !== dimensions)
           throw badRequest('dimension_mismatch', `items.${i}.vector has ${item.vector.length} dimensions; the index has ${dimensions}`);
     });
+
+    const thumbnails = new Map<string, Thumbnail>();
+    items.forEach((item, i) => {
+      if (item.thumbnail !== undefined) thumbnails.set(item.id, readThumbnail(item.thumbnail, i, item.id));
+    });
+    const store = thumbnailStoreOf(c.env);
+    if (thumbnails.size > 0 && !store) throw noBinding();
 
     // Each image is read once, whatever the number of indexes it goes to.
     const images = new Map(
@@ -224,6 +275,10 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
       await generations.recordWrite(generation, mutationId, model.id);
       return { index: generation.name, mutationId, count: vectors.length };
     };
+    await store?.replace(
+      thumbnails,
+      items.filter((item) => !thumbnails.has(item.id)).map((item) => item.id),
+    );
     const written = (await Promise.all(targets.map(writeTo))).filter((w): w is IndexWrite => w !== undefined);
     await bumpVersion(c);
     return c.json(mutation(written, items.length, targets.length, items.map((i) => i.id)), 202);
