@@ -57,9 +57,11 @@ export const schema = z
     EMBEDDER_MAX_PIXELS_PER_BYTE: int(1000, 1, 1_000_000_000),
     /** Decoded pixel memory (3 bytes a pixel) all requests together may hold, and how long a decode waits for room. */
     EMBEDDER_DECODE_BUDGET_BYTES: int(512 * MiB, 16 * MiB, 64 * 1024 * MiB),
+    /** How long a decode waits for room in the decode budget before 503 decode_budget_full. */
     EMBEDDER_DECODE_WAIT_MS: int(2000, 0, 60_000),
-    /** Time a client has to send a request's headers, and the whole request. */
+    /** Time a client has to send a request's headers… */
     EMBEDDER_HEADERS_TIMEOUT_MS: int(DEFAULT_REQUEST_TIMEOUTS.headersMs, 100, 600_000),
+    /** …and the whole request. */
     EMBEDDER_REQUEST_TIMEOUT_MS: int(DEFAULT_REQUEST_TIMEOUTS.requestMs, 100, 3_600_000),
     /** When set, GET /metrics needs `Authorization: Bearer <it>`; unset, /metrics is public like /healthz. @secret */
     EMBEDDER_METRICS_TOKEN: z.string().min(1).optional(),

@@ -6,13 +6,17 @@
 // stack with exit code 1); Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
 import { DEMO_MODEL_BANNER, DEMO_MODEL_DIR } from '../demo/model-banner.ts';
+import { loadStartSettings, type StartSettings } from './start-settings.ts';
 import { DEFAULT_POLICY, Supervisor, type SupervisorEvent } from './supervisor.ts';
 
-const ports = {
-  embedder: process.env.EMBEDDER_PORT ?? '8790',
-  index: process.env.INDEX_PORT ?? '8791',
-  worker: process.env.WORKER_PORT ?? '8787',
-};
+let settings: StartSettings;
+try {
+  settings = loadStartSettings(process.env);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const ports = { embedder: String(settings.EMBEDDER_PORT), index: String(settings.INDEX_PORT), worker: String(settings.WORKER_PORT) };
 const colours = { embedder: 36, index: 35, worker: 33 } as const;
 type Service = keyof typeof colours;
 

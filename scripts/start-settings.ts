@@ -1,0 +1,33 @@
+// npm start's own settings (scripts/start.ts). Its environment also reaches the embedder and the
+// index it starts, so their settings apply too. Descriptions are the comments above each
+// (docs/configuration.md is generated from them).
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+export const schema = z.object({
+  /** The embedder's port (the worker is wired to it). */
+  EMBEDDER_PORT: port(8790),
+  /** The local index's port. */
+  INDEX_PORT: port(8791),
+  /** The search worker's port (workerd through Miniflare). */
+  WORKER_PORT: port(8787),
+  /** The worker's admin token; unset, one is generated for the run and printed. @secret */
+  ADMIN_TOKEN: z.string().optional(),
+  /** The token between the worker and the embedder; unset, one is generated for the run and printed. @secret */
+  EMBEDDER_TOKEN: z.string().optional(),
+  /** The embedder's model (MODEL, a hub id, instead); neither set: demo/model, the demo CLIP, with a banner saying so. */
+  MODEL_DIR: z.string().optional(),
+  /** The worker's KV, Cache API and R2 data (Miniflare) are kept under this directory; unset, in memory for the run. */
+  WORKER_PERSIST_DIR: z.string().optional(),
+});
+
+export type StartSettings = z.output<typeof schema>;
+
+/** The settings, or an Error naming every bad variable. Empty variables count as unset. */
+export function loadStartSettings(env: NodeJS.ProcessEnv): StartSettings {
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(given);
+  if (!parsed.success) throw new Error(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
