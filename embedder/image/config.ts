@@ -89,6 +89,13 @@ function hfSize(value: unknown, file: string): ResizeSpec {
   fail(file, `size must be an int, {shortest_edge} or {height, width}, got ${JSON.stringify(value)}`);
 }
 
+/** SiglipImageProcessor resizes to `size` {height, width} (transformers fails on anything else). */
+function siglipSize(value: unknown, file: string): ResizeSpec {
+  const size = hfSize(value, file);
+  if (size.kind !== 'exact') fail(file, `SiglipImageProcessor resizes to size {height, width}, got ${JSON.stringify(value)}`);
+  return size;
+}
+
 function hfCropSize(value: unknown, file: string): Size {
   if (typeof value === 'number') {
     const side = positiveInt(value, file, 'crop_size');
@@ -103,13 +110,22 @@ function hfCropSize(value: unknown, file: string): Size {
   fail(file, `crop_size must be an int or {height, width}, got ${JSON.stringify(value)}`);
 }
 
+/** SiglipImageProcessor's defaults: straight to 224 × 224 (no crop), mean = std = 0.5. */
+const SIGLIP_DEFAULTS = { size: { height: 224, width: 224 }, doCenterCrop: false, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } as const;
+const CLIP_DEFAULTS = { size: 224, doCenterCrop: true, mean: OPENAI_CLIP_MEAN, std: OPENAI_CLIP_STD } as const;
+
 /**
- * Hugging Face `preprocessor_config.json` (CLIPImageProcessor). Missing keys take CLIPImageProcessor's
- * defaults (Python's, not transformers.js's): resize to shortest edge 224 bicubic, crop 224, rescale 1/255,
- * OpenAI mean/std. `do_convert_rgb` is ignored: the output is always RGB.
+ * Hugging Face `preprocessor_config.json`: CLIPImageProcessor, or SiglipImageProcessor (SigLIP and the
+ * fixed-resolution SigLIP 2), which resizes straight to `size` {height, width} and has no crop step.
+ * Missing keys take the named processor's defaults (Python's, not transformers.js's): CLIP's resize to
+ * shortest edge 224 bicubic, crop 224, rescale 1/255, OpenAI mean/std; SigLIP's resize to 224 × 224
+ * bicubic, rescale 1/255, mean = std = 0.5. `do_convert_rgb` is ignored: the output is always RGB.
  */
 export function parseHfPreprocessorConfig(json: unknown, file = HF): PreprocessConfig {
   if (!isObject(json)) fail(file, 'not a JSON object');
+  const siglip = json['image_processor_type'] === 'SiglipImageProcessor';
+  const defaults = siglip ? SIGLIP_DEFAULTS : CLIP_DEFAULTS;
+  if (siglip && json['do_center_crop'] === true) fail(file, 'SiglipImageProcessor has no centre crop (do_center_crop: true)');
   const resampleCode = json['resample'] ?? 3;
   const resample = typeof resampleCode === 'number' ? PIL_RESAMPLE[resampleCode] : undefined;
   if (!resample) fail(file, `resample ${JSON.stringify(resampleCode)} is not supported (1..5; NEAREST=0 is not)`);
@@ -118,14 +134,14 @@ export function parseHfPreprocessorConfig(json: unknown, file = HF): PreprocessC
     fail(file, `rescale_factor must be a number, got ${JSON.stringify(rescaleFactor)}`);
   }
   return {
-    resize: bool(json, 'do_resize', true, file) ? hfSize(json['size'] ?? 224, file) : null,
+    resize: bool(json, 'do_resize', true, file) ? (siglip ? siglipSize : hfSize)(json['size'] ?? defaults.size, file) : null,
     resample,
-    centerCrop: bool(json, 'do_center_crop', true, file) ? hfCropSize(json['crop_size'] ?? 224, file) : null,
+    centerCrop: bool(json, 'do_center_crop', defaults.doCenterCrop, file) ? hfCropSize(json['crop_size'] ?? 224, file) : null,
     rescaleFactor: bool(json, 'do_rescale', true, file) ? rescaleFactor : null,
     normalize: bool(json, 'do_normalize', true, file)
       ? {
-          mean: rgb(json['image_mean'] ?? OPENAI_CLIP_MEAN, file, 'image_mean'),
-          std: rgb(json['image_std'] ?? OPENAI_CLIP_STD, file, 'image_std'),
+          mean: rgb(json['image_mean'] ?? defaults.mean, file, 'image_mean'),
+          std: rgb(json['image_std'] ?? defaults.std, file, 'image_std'),
         }
       : null,
   };

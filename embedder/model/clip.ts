@@ -1,12 +1,16 @@
-// A loaded CLIP model: tokenizer, image preprocessing and the two towers
-// behind one interface, whatever the layout or the execution provider.
+// A loaded text-image embedding model (CLIP, SigLIP, SigLIP 2): tokenizer, image preprocessing and
+// the two towers behind one interface, whatever the family (families/), the layout (layout.ts) or
+// the execution provider.
 import { readFileSync } from 'node:fs';
 import { loadPreprocessConfig, preprocess, tensorShape, type DecodeReport, type PreprocessConfig, type PreprocessOptions } from '../image/index.ts';
 import { openSession, type Provider, type RuntimeOptions } from '../runtime/execution-provider.ts';
 import { probePixels, towerWithPooledRowEarly } from '../runtime/pooled-tower.ts';
-import { ClipTower, type PixelBatch } from '../runtime/tower.ts';
-import { loadClipTokenizer, type ClipTokenizer, type TokenizedBatch } from '../text/index.ts';
+import { ClipTower, type Modality, type PixelBatch } from '../runtime/tower.ts';
+import type { TokenizedBatch } from '../text/index.ts';
+import { detectFamily, type FamilyId } from './family.ts';
+import { FAMILY_MODULES } from './families/index.ts';
 import { locateModelFiles, type Layout, type Variant } from './layout.ts';
+import type { Scoring } from './scoring.ts';
 
 export interface LoadClipOptions extends RuntimeOptions {
   variant?: Variant;
@@ -27,9 +31,12 @@ export interface LoadClipOptions extends RuntimeOptions {
 
 export interface Clip {
   readonly name: string;
+  readonly family: FamilyId;
   readonly layout: Layout;
   readonly dim: number;
-  /** Multiplier of cosine similarities before a softmax (CLIP's learned temperature). */
+  /** How cosine similarities become probabilities: CLIP's softmax at its temperature, SigLIP's sigmoid per pair. */
+  readonly scoring: Scoring;
+  /** Multiplier of cosine similarities (`scoring.scale`: CLIP's learned temperature, SigLIP's sigmoid scale). */
   readonly logitScale: number;
   readonly provider: Provider;
   readonly imageSize: number;
@@ -46,11 +53,6 @@ export interface Clip {
   close(): Promise<void>;
 }
 
-// OpenAI's CLIP models end training with the logit scale at its clamp,
-// exp(4.6052) = 100; split ONNX graphs do not carry it, so configs that
-// state a learned value override this.
-const CLIP_LOGIT_SCALE = 100;
-
 function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
@@ -58,10 +60,6 @@ function readJson(path: string): Record<string, unknown> {
 function configuredDim(config: Record<string, unknown>): number | null {
   const value = config.projection_dim ?? config.embed_dim;
   return typeof value === 'number' ? value : null;
-}
-
-function configuredLogitScale(config: Record<string, unknown>): number {
-  return typeof config.logit_scale === 'number' ? Math.exp(config.logit_scale) : CLIP_LOGIT_SCALE;
 }
 
 function rows(flat: Float32Array, count: number): Float32Array[] {
@@ -72,7 +70,9 @@ function rows(flat: Float32Array, count: number): Float32Array[] {
 export async function loadClip(modelDir: string, options: LoadClipOptions = {}): Promise<Clip> {
   const files = locateModelFiles(modelDir, options.variant ?? 'fp32');
   const config = readJson(files.config);
-  const tokenizer: ClipTokenizer = loadClipTokenizer(files.tokenizer, { modelConfig: config });
+  const family = FAMILY_MODULES[detectFamily(files, config)];
+  const tokenizer = family.tokenizer(files, config);
+  const scoring = family.scoring(config, files);
   const imageConfig: PreprocessConfig = await loadPreprocessConfig(files.preprocessConfig);
   const shape = tensorShape(imageConfig);
   if (!shape || shape[1] !== shape[2]) throw new Error(`${files.preprocessConfig} must produce square images`);
@@ -80,30 +80,47 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
 
   const text = await openSession(files.textModel, options);
   const vision = files.combined ? text : await openSession(files.visionModel, { ...options, device: text.provider });
-  const placeholders = { ids: [tokenizer.sotId, tokenizer.eotId], imageSize };
-  let textTower = new ClipTower(text.session, 'text', placeholders);
-  let visionTower = new ClipTower(vision.session, 'vision', placeholders);
+  const placeholders = { ids: [tokenizer.startId, tokenizer.endId].filter((id) => id !== null), imageSize };
+  let textTower = new ClipTower(text.session, 'text', placeholders, family.outputs.text);
+  let visionTower = new ClipTower(vision.session, 'vision', placeholders, family.outputs.vision);
   if (textTower.fixedLength !== null && textTower.fixedLength !== tokenizer.contextLength)
     throw new Error(`text model takes ${textTower.fixedLength} tokens but the tokenizer's context is ${tokenizer.contextLength}`);
 
   const dim = textTower.dim ?? visionTower.dim ?? configuredDim(config);
   if (dim === null) throw new Error(`cannot tell the embedding size of ${modelDir}`);
-  // Causal mask + end-token pooling make padding past the end token inert, so a
-  // dynamic sequence axis lets a batch be padded to its longest text, not to 77.
-  const padTo = textTower.fixedLength === null ? 'longest' : 'context';
+  const padTo = family.padTo(textTower.fixedLength === null);
   const tokenize = (texts: readonly string[]) => tokenizer.tokenize(texts, { padTo });
 
-  const graphs = { text: 'text graph kept as exported', vision: 'vision graph kept as exported' };
+  const graphs: Record<Modality, string> = { text: 'text graph kept as exported', vision: 'vision graph kept as exported' };
   if (!files.combined && options.pooledRowEarly !== false) {
-    const probeTokens = { ...tokenize(['a photo of a cat', 'two dogs running through deep snow on a bright winter morning']), batch: 2 };
-    ({ tower: textTower, note: graphs.text } = await towerWithPooledRowEarly(textTower, files.textModel, text.provider, options, placeholders, (tower) =>
-      tower.embedTokens(probeTokens),
-    ));
-    const batch = visionTower.fixedBatch ?? 2;
-    const probeImages = { pixels: probePixels(batch, imageSize), batch, size: imageSize };
-    ({ tower: visionTower, note: graphs.vision } = await towerWithPooledRowEarly(visionTower, files.visionModel, vision.provider, options, placeholders, (tower) =>
-      tower.embedPixels(probeImages),
-    ));
+    const { text: textRule, vision: visionRule } = family.pooledRows;
+    if ('keep' in textRule) graphs.text = `text graph kept as exported (${textRule.keep})`;
+    else {
+      const probeTokens = { ...tokenize(['a photo of a cat', 'two dogs running through deep snow on a bright winter morning']), batch: 2 };
+      ({ tower: textTower, note: graphs.text } = await towerWithPooledRowEarly(
+        textTower,
+        files.textModel,
+        text.provider,
+        options,
+        placeholders,
+        (tower) => tower.embedTokens(probeTokens),
+        textRule.gather,
+      ));
+    }
+    if ('keep' in visionRule) graphs.vision = `vision graph kept as exported (${visionRule.keep})`;
+    else {
+      const batch = visionTower.fixedBatch ?? 2;
+      const probeImages = { pixels: probePixels(batch, imageSize), batch, size: imageSize };
+      ({ tower: visionTower, note: graphs.vision } = await towerWithPooledRowEarly(
+        visionTower,
+        files.visionModel,
+        vision.provider,
+        options,
+        placeholders,
+        (tower) => tower.embedPixels(probeImages),
+        visionRule.gather,
+      ));
+    }
   }
 
   const embedPreprocessed = async (pixels: readonly Float32Array[]): Promise<Float32Array[]> => {
@@ -125,9 +142,11 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
 
   return {
     name: files.dir.split('/').filter(Boolean).at(-1) ?? files.dir,
+    family: family.id,
     layout: files.layout,
     dim,
-    logitScale: configuredLogitScale(config),
+    scoring,
+    logitScale: scoring.scale,
     provider: text.provider,
     imageSize,
     contextLength: tokenizer.contextLength,

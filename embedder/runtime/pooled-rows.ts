@@ -31,14 +31,26 @@ export interface PooledRowsReport {
 }
 
 /**
- * The model with the pooled row gathered before the last block's row-wise steps, keeping only the
- * `embeddingOutput` graph output; or null when the graph does not have that shape.
+ * How a tower takes its one row per item: `row`, one fixed row of [B, L, D] (CLIP's class token, SigLIP's
+ * last text position); `end-of-text`, a row per item found in the ids (CLIP's end-of-text token).
  */
-export function gatherPooledRowEarly(model: Uint8Array, embeddingOutput: string): { model: Uint8Array; report: PooledRowsReport } | null {
+export type PooledRowKind = 'row' | 'end-of-text';
+export const POOLED_ROW_KINDS: readonly PooledRowKind[] = ['row', 'end-of-text'];
+
+/**
+ * The model with the pooled row gathered before the last block's row-wise steps, keeping only the
+ * `embeddingOutput` graph output; or null when the graph does not have that shape, or pools another
+ * way than the `accepted` kinds.
+ */
+export function gatherPooledRowEarly(
+  model: Uint8Array,
+  embeddingOutput: string,
+  accepted: readonly PooledRowKind[] = POOLED_ROW_KINDS,
+): { model: Uint8Array; report: PooledRowsReport } | null {
   const graph = readGraph(model);
   if (!graph) return null;
   const pooling = findPooling(graph, embeddingOutput);
-  if (!pooling) return null;
+  if (!pooling || !accepted.includes(pooling.flatten === undefined ? 'row' : 'end-of-text')) return null;
   const region = findRowWiseRegion(graph, pooling, embeddingOutput);
   if (!region) return null;
   const matmuls = region.nodes.filter((i) => graph.nodes[i]!.op_type === 'MatMul').length;

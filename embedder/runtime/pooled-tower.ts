@@ -3,7 +3,7 @@
 // the exported graph stays.
 import { readFileSync } from 'node:fs';
 import { openSessionFromBytes, type Provider, type RuntimeOptions } from './execution-provider.ts';
-import { gatherPooledRowEarly } from './pooled-rows.ts';
+import { gatherPooledRowEarly, POOLED_ROW_KINDS, type PooledRowKind } from './pooled-rows.ts';
 import { ClipTower } from './tower.ts';
 
 /** Largest difference allowed between the two graphs' unit-norm embeddings (in practice they are equal). */
@@ -23,14 +23,16 @@ export async function towerWithPooledRowEarly(
   placeholders: ConstructorParameters<typeof ClipTower>[2],
   /** Embeds the same probe batch with the given tower. */
   probe: (tower: ClipTower) => Promise<Float32Array>,
+  /** The poolings the tower's family may have (pooled-rows.ts); any other is left as exported. */
+  accepted: readonly PooledRowKind[] = POOLED_ROW_KINDS,
 ): Promise<PooledTowerResult> {
   const kept = (why: string) => ({ tower: exported, note: `${exported.modality} graph kept as exported (${why})` });
   let rewrite: ReturnType<typeof gatherPooledRowEarly>;
   let candidate: ClipTower;
   try {
-    rewrite = gatherPooledRowEarly(new Uint8Array(readFileSync(modelPath)), exported.outputName);
+    rewrite = gatherPooledRowEarly(new Uint8Array(readFileSync(modelPath)), exported.outputName, accepted);
     if (!rewrite) return kept('no pooled row to gather early');
-    candidate = new ClipTower(await openSessionFromBytes(rewrite.model, provider, options), exported.modality, placeholders);
+    candidate = new ClipTower(await openSessionFromBytes(rewrite.model, provider, options), exported.modality, placeholders, [exported.outputName]);
   } catch (error) {
     return kept(`the rewrite failed: ${(error as Error).message.split('\n')[0]}`);
   }

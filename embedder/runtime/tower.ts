@@ -19,7 +19,8 @@ const INPUT_NAMES = {
   mask: ['attention_mask'],
   pixels: ['pixel_values', 'image', 'images'],
 };
-const OUTPUT_NAMES: Record<Modality, string[]> = {
+/** CLIP's embedding outputs (projected); a family with other names passes its own. */
+export const CLIP_OUTPUT_NAMES: Record<Modality, readonly string[]> = {
   text: ['text_embeds', 'embedding', 'text_embedding', 'text_embeddings'],
   vision: ['image_embeds', 'embedding', 'image_embedding', 'image_embeddings'],
 };
@@ -64,12 +65,14 @@ export class ClipTower {
     readonly modality: Modality,
     /** Ids [sot, eot] and image size, for feeding the other tower's inputs of a combined model. */
     private readonly placeholders: { ids: readonly number[]; imageSize: number },
+    /** The output names that hold the embedding, the first one present wins. */
+    outputNames: readonly string[] = CLIP_OUTPUT_NAMES[modality],
   ) {
     this.inputs = inputSpecs(session);
     const primary = this.input(modality === 'text' ? 'ids' : 'pixels');
     if (!primary)
       throw new Error(`${modality} model has no ${modality === 'text' ? 'token id' : 'pixel'} input (inputs: ${session.inputNames.join(', ')})`);
-    const output = OUTPUT_NAMES[modality].find((n) => session.outputNames.includes(n));
+    const output = outputNames.find((n) => session.outputNames.includes(n));
     if (!output)
       throw new Error(`${modality} model has no embedding output (outputs: ${session.outputNames.join(', ')})`);
     this.outputName = output;
