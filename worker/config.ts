@@ -1,6 +1,6 @@
 // The worker's bindings and settings. Vars arrive as strings (or numbers from
 // wrangler.toml); each is parsed once per isolate with a bound.
-import type { Fetcher, KVNamespace, Queue, R2Bucket, RateLimit, Vectorize } from '@cloudflare/workers-types/index.ts';
+import type { AnalyticsEngineDataset, Fetcher, KVNamespace, Queue, R2Bucket, RateLimit, Vectorize } from '@cloudflare/workers-types/index.ts';
 import { z } from 'zod';
 
 export interface Env {
@@ -12,6 +12,8 @@ export interface Env {
   SEARCH_KV?: KVNamespace;
   /** Workers Rate Limiting binding for public routes, keyed by client IP. Optional. */
   RATE_LIMITER?: RateLimit;
+  /** One data point per request (worker/observability/analytics.ts). Optional: unbound, the worker writes none. */
+  ANALYTICS?: AnalyticsEngineDataset;
   /** Service binding to the embedder; takes precedence over EMBEDDER_URLS. */
   EMBEDDER?: Fetcher;
   /** During a model migration: a service binding to the next model's embedder (with or instead of EMBEDDER_NEXT_URLS). */
