@@ -132,6 +132,24 @@ export const schema = z.object({
   QUEUE_RETRY_BASE_SECONDS: int(5, 0, 3600),
   /** The longest wait before a retry. */
   QUEUE_RETRY_MAX_SECONDS: int(300, 0, 86_400),
+  /**
+   * The metadata properties that have a metadata index, as `name:type` (string, number or boolean;
+   * default string), comma-separated: GET /v1/info lists them and the search page offers them as
+   * filters. The Vectorize binding cannot list metadata indexes, so the deployment says which it made.
+   */
+  FILTERABLE_FIELDS: list.pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[^$.:"][^.:"]{0,511}(:(string|number|boolean))?$/, 'must be name or name:type (string, number or boolean)')
+          .transform((field) => {
+            const [name, type = 'string'] = field.split(':') as [string, ('string' | 'number' | 'boolean')?];
+            return { name, type };
+          }),
+      )
+      .max(10),
+  ),
 });
 
 export type Config = z.output<typeof schema>;

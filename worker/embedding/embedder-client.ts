@@ -17,6 +17,8 @@ export interface Upstream {
 export interface ModelInfo {
   id: string;
   dim: number;
+  /** What the embedder says people should know about the model (a demo or random-weight model), if anything. */
+  notice?: string;
 }
 
 export interface EmbedderClientOptions {
@@ -84,10 +86,10 @@ export class EmbedderClient {
   /** The served model, from GET /v1/models. */
   async model(): Promise<ModelInfo> {
     return this.#request('/v1/models', { method: 'GET' }, async (response) => {
-      const body = (await response.json()) as { data?: { id?: unknown; dim?: unknown }[] };
+      const body = (await response.json()) as { data?: { id?: unknown; dim?: unknown; notice?: unknown }[] };
       const first = body.data?.[0];
       if (typeof first?.id !== 'string' || typeof first.dim !== 'number') throw new Error('GET /v1/models: unexpected response');
-      return { id: first.id, dim: first.dim };
+      return { id: first.id, dim: first.dim, ...(typeof first.notice === 'string' && first.notice ? { notice: first.notice } : {}) };
     });
   }
 

@@ -4,7 +4,6 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { errorBody } from '../../../common/http/api-error.ts';
 import { failureResponse, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
-import type { EmbeddingService } from '../../service/embedding-service.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { requestRules } from '../validation.ts';
 
@@ -23,7 +22,7 @@ const modelsSchema = z
         image_size: z.number().int(),
         context_length: z.number().int(),
         logit_scale: z.number(),
-        family: z.string().optional().meta({ description: 'The model family (CLIP, SigLIP, ...), where the model says.' }),
+        family: z.string().meta({ description: 'The model family (model/families/): clip, siglip, ...' }),
         notice: z
           .string()
           .optional()
@@ -40,12 +39,6 @@ const readySchema = z.object({
   models: z.array(z.object({ id: z.string(), provider: z.string(), ready: z.boolean() })),
 });
 
-/** The family a model reports, once model/clip.ts says (SigLIP, multilingual CLIP, ...). */
-function familyOf(service: EmbeddingService): string | undefined {
-  const family: unknown = (service.clip as { family?: unknown }).family;
-  return typeof family === 'string' && family ? family : undefined;
-}
-
 export function operationRoutes(app: OpenAPIHono, { models, metrics, metricsToken }: EmbedderDeps): void {
   const list = createRoute({
     method: 'get',
@@ -58,7 +51,6 @@ export function operationRoutes(app: OpenAPIHono, { models, metrics, metricsToke
       object: 'list',
       data: models.all.map((service) => {
         const { clip, notice } = service;
-        const family = familyOf(service);
         return {
           id: service.name,
           object: 'model' as const,
@@ -70,7 +62,7 @@ export function operationRoutes(app: OpenAPIHono, { models, metrics, metricsToke
           image_size: clip.imageSize,
           context_length: clip.contextLength,
           logit_scale: clip.logitScale,
-          ...(family ? { family } : {}),
+          family: clip.family,
           ...(notice ? { notice } : {}),
         };
       }),
