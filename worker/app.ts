@@ -13,6 +13,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { backfillRoutes } from './routes/backfill.ts';
 import { observe } from './observability/observe.ts';
 import { healthRoutes } from './routes/health.ts';
+import { infoRoutes } from './routes/info.ts';
 import { itemRoutes } from './routes/items.ts';
 import { searchRoutes } from './routes/search.ts';
 import { servicesFor, type Services } from './services.ts';
@@ -59,8 +60,10 @@ function apiFor(services: Services): Hono<AppEnv> {
   backfillRoutes(app, config);
   adminRoutes(app);
   healthRoutes(app);
+  infoRoutes(app);
   serveOpenApi(app);
-  app.get('/', (c) => c.json({ name: 'crossmodal search', openapi: '/openapi.json', health: '/healthz' }));
+  // Where the search page (worker/page/, served as static assets before the worker) is not deployed.
+  app.get('/', (c) => c.json({ name: 'crossmodal search', openapi: '/openapi.json', health: '/healthz', info: '/v1/info' }));
 
   app.notFound(noRoute);
   app.onError(onError);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalText } from '../../worker/lib/hash.ts';
 import { eventually, sleep } from '../support/timing.ts';
-import { ADMIN_TOKEN, exactRanking, startStack, testImage, type Stack } from '../support/worker-stack.ts';
+import { ADMIN_TOKEN, EMBEDDER_TOKEN, exactRanking, startStack, testImage, type Stack } from '../support/worker-stack.ts';
 
 // Long enough that a paused test machine never sees a fresh entry go stale; the stale-while-revalidate
 // test runs its own worker with a 2 s TTL.
@@ -89,7 +89,7 @@ beforeAll(async () => {
   stack = await startStack({
     seed: 5,
     metadataIndexes: [{ propertyName: 'kind', indexType: 'string' }],
-    vars: { CACHE_TTL_SECONDS: String(TTL), CACHE_SWR_SECONDS: '60' },
+    vars: { CACHE_TTL_SECONDS: String(TTL), CACHE_SWR_SECONDS: '60', FILTERABLE_FIELDS: 'kind' },
   });
   base = stack.worker.url;
   for (let i = 0; i < 4; i++) images.push(await testImage(i + 1));
@@ -351,6 +351,33 @@ describe('health, OpenAPI, CORS, errors', () => {
     });
   });
 
+  it('tells a client the model, its notice, the filterable fields and the limits (GET /v1/info)', async () => {
+    const response = await get('/v1/info');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=60');
+    const models = (await (await fetch(`${stack.embedder.url}/v1/models`, { headers: { authorization: `Bearer ${EMBEDDER_TOKEN}` } })).json()) as { data: { id: string; notice?: string }[] };
+    const { id, notice } = models.data[0]!;
+    // The generated tiny model has random weights, and the embedder says so.
+    expect(notice).toMatch(/random/i);
+    expect(await response.json()).toEqual({
+      model: { id, dim: stack.dim, ...(notice ? { notice } : {}) },
+      filterable: [{ name: 'kind', type: 'string' }],
+      limits: { maxK: 50, maxQueryChars: 1000, maxImageBytes: 4 * 1024 * 1024, maxQueryParts: 8 },
+    });
+  });
+
+  it('serves the search page at / and runs the worker first on the API\'s paths', async () => {
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<script type="module" src="/search.js">');
+    expect((await get('/search.js')).headers.get('content-type')).toMatch(/javascript/);
+    // Paths the page does not have reach the worker, which answers them as any unknown route.
+    const missing = await get('/nowhere');
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
   it('serves an OpenAPI document for every route', async () => {
     const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
@@ -358,6 +385,7 @@ describe('health, OpenAPI, CORS, errors', () => {
       '/healthz',
       '/v1/admin/index:promote',
       '/v1/backfill',
+      '/v1/info',
       '/v1/items',
       '/v1/items/{id}',
       '/v1/items/{id}/thumbnail',
