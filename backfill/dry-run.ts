@@ -6,6 +6,7 @@ import { entryKey } from './keys.ts';
 import { log } from './log.ts';
 import type { Source } from './sources/entry.ts';
 import { fileFacts, fileHead } from './sources/read.ts';
+import { THUMBNAIL_SIZE } from './thumbnail.ts';
 
 export interface DryRunCounts {
   entries: number;
@@ -68,7 +69,8 @@ export async function dryRun(source: Source, checkpoint: LoadedCheckpoint | unde
   return counts;
 }
 
-export function describeDryRun(description: string, counts: DryRunCounts, checkpointPath: string | undefined): string {
+/** `thumbnails`: --thumbnails, one of each image and URL (their size is known only once made). */
+export function describeDryRun(description: string, counts: DryRunCounts, checkpointPath: string | undefined, thumbnails = false): string {
   const images = Object.values(counts.images).reduce((a, b) => a + b, 0);
   const formats = Object.entries(counts.images)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -78,6 +80,7 @@ export function describeDryRun(description: string, counts: DryRunCounts, checkp
     `${images} images to index${images ? ` (${formats}; ${(counts.imageBytes / 1e6).toFixed(1)} MB)` : ''}`,
     ...(counts.urls ? [`${counts.urls} URLs to fetch`] : []),
     ...(counts.texts ? [`${counts.texts} texts`] : []),
+    ...(thumbnails && images + counts.urls ? [`${images + counts.urls} WebP thumbnails to make (at most ${THUMBNAIL_SIZE} px on the long side, a few KB each)`] : []),
     `${counts.inCheckpoint} already indexed${checkpointPath ? ` (${checkpointPath})` : ''}`,
     `${counts.ignored} not images (passed over)`,
     `${counts.errors} would fail`,

@@ -40,6 +40,16 @@ Target
                          Vectorize filters only on indexed properties, and only for vectors
                          written after the index exists
 
+Thumbnails
+  --thumbnails           (--target worker only) send a WebP of each image with its item, at most
+                         256 px on the long side (EXIF orientation applied, aspect kept, never
+                         enlarged), for the worker to store in its THUMBNAILS R2 bucket and serve
+                         at GET /v1/items/{id}/thumbnail. The other targets refuse it: a
+                         Vectorize index holds no pictures, and the queue's consumer reads the
+                         images itself. A worker without the bucket stops the run. A run with it
+                         after one without sends every item again (a checkpoint of its own); one
+                         without it after one with removes the thumbnails it sends over.
+
 Embedding
   --embedder <url>       an embedder (repeatable, or comma-separated); requests go round-robin,
                          and one that fails is set aside while the others carry on

@@ -16,6 +16,8 @@ export interface PreparedItem {
   input: { kind: 'image'; bytes: Uint8Array } | { kind: 'text'; text: string } | { kind: 'url'; url: string };
   /** Further entries with the same id, settled with this one (a duplicate file, a link to one). */
   duplicates: { key: string; source: string }[];
+  /** --thumbnails: the image's WebP thumbnail, sent with the item. */
+  thumbnail?: Uint8Array;
 }
 
 /** What a target writes: for a vector target, with the embedding. */
@@ -25,6 +27,8 @@ export interface TargetRecord {
   values?: Float32Array;
   /** For a descriptor target: the image's URL. */
   url?: string;
+  /** --thumbnails: the image's WebP thumbnail. */
+  thumbnail?: Uint8Array;
   source: string;
 }
 

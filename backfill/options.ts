@@ -32,6 +32,8 @@ export interface Options {
   idFrom: IdFrom;
   createIndex: boolean;
   metadataIndexes: MetadataIndexSpec[];
+  /** Send a WebP thumbnail with each image (--target worker only). */
+  thumbnails: boolean;
   logIntervalMs: number;
 }
 
@@ -61,6 +63,7 @@ const flags = {
   'id-from': { type: 'string' },
   'metadata-index': { type: 'string', multiple: true },
   'create-index': { type: 'boolean' },
+  thumbnails: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -128,6 +131,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: string
       '--target queue sends image URLs without downloading them, so ids cannot come from their content: use --id-from url (the default: a hash of the normalised URL), --id-from path, or ids in the manifest',
     );
 
+  const thumbnails = values.thumbnails ?? false;
+  if (thumbnails && target !== 'worker')
+    throw new UsageError(
+      `--thumbnails needs --target worker: the worker stores thumbnails (its THUMBNAILS R2 bucket) beside the index; ${
+        target === 'queue' ? "the queue's consumer fetches the images itself and makes none" : 'a Vectorize index holds vectors and metadata, not pictures'
+      }`,
+    );
+
   const embedders = list(values.embedder ?? [env.EMBEDDER_URL ?? DEFAULTS.embedder]);
   if (embedders.length === 0) throw new UsageError('--embedder needs a URL');
   for (const url of embedders) httpUrl('--embedder', url);
@@ -161,6 +172,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: string
     idFrom,
     createIndex: values['create-index'] ?? false,
     metadataIndexes: (values['metadata-index'] ?? []).map(metadataIndex),
+    thumbnails,
     logIntervalMs: integer('BACKFILL_LOG_INTERVAL_MS', env.BACKFILL_LOG_INTERVAL_MS, 5000, 100, 3_600_000)!,
   };
 }

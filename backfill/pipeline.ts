@@ -52,6 +52,8 @@ export interface PipelineOptions {
   idFrom: IdFrom;
   /** The embedder's model id, stored with each vector as metadata.model. */
   model?: string | undefined;
+  /** A WebP thumbnail of each image goes with it (--thumbnails). */
+  thumbnails: boolean;
   concurrency: number;
   batchSize: number;
   maxErrors: number | undefined;
@@ -144,6 +146,7 @@ export class Pipeline {
       idFrom: this.options.idFrom,
       model: this.options.model,
       describeOnly: this.options.target.input === 'descriptors',
+      thumbnails: this.options.thumbnails,
       isDone: (key) => this.options.done.keys.has(key),
     });
     switch (prepared.outcome) {
@@ -271,7 +274,14 @@ class Writer {
 
   async add(embedded: readonly Embedded[]): Promise<void> {
     for (const { item, values } of embedded) {
-      const record = { id: item.id, metadata: item.metadata, source: item.source, ...(values ? { values } : {}), ...(item.input.kind === 'url' ? { url: item.input.url } : {}) };
+      const record = {
+        id: item.id,
+        metadata: item.metadata,
+        source: item.source,
+        ...(values ? { values } : {}),
+        ...(item.input.kind === 'url' ? { url: item.input.url } : {}),
+        ...(item.thumbnail ? { thumbnail: item.thumbnail } : {}),
+      };
       this.buffer.push({ item, line: this.target.encode(record) });
     }
     this.kick();

@@ -15,6 +15,7 @@ import { entryKey } from './keys.ts';
 import { imageMetadata, textMetadata, urlMetadata } from './metadata.ts';
 import type { SourceEntry } from './sources/entry.ts';
 import { fetchUrl, fileFacts, readFile } from './sources/read.ts';
+import { makeThumbnail } from './thumbnail.ts';
 
 export type Prepared =
   | { outcome: 'item'; item: PreparedItem }
@@ -31,6 +32,8 @@ export interface PrepareContext {
   model?: string | undefined;
   /** The target takes descriptors (the queue): URLs are sent unread, and nothing else can be sent. */
   describeOnly: boolean;
+  /** Make a WebP thumbnail of each image read (--thumbnails). */
+  thumbnails: boolean;
   /** True when the checkpoint holds this fingerprint. */
   isDone(key: string): boolean;
 }
@@ -47,7 +50,7 @@ async function imageItem(
   source: string,
   bytes: Uint8Array,
   entry: { id?: string; url?: string; metadata?: Metadata },
-  { idFrom, model }: PrepareContext,
+  { idFrom, model, thumbnails }: PrepareContext,
 ): Promise<PreparedItem> {
   let header;
   try {
@@ -62,7 +65,8 @@ async function imageItem(
   const contentId = entry.id === undefined && (idFrom === 'content' || (idFrom === 'url' && entry.url === undefined));
   const id = entry.id !== undefined ? givenId(entry.id) : contentId ? imageContentId(bytes) : idFrom === 'url' ? urlId(entry.url!) : locatorId(source);
   const metadata = imageMetadata({ source, width, height, bytes: bytes.byteLength, format: header.format }, entry.metadata, model);
-  return { key, id, contentId, source, metadata, input: { kind: 'image', bytes }, duplicates: [] };
+  const thumbnail = thumbnails ? await makeThumbnail(bytes) : undefined;
+  return { key, id, contentId, source, metadata, input: { kind: 'image', bytes }, duplicates: [], ...(thumbnail ? { thumbnail } : {}) };
 }
 
 /** A URL for the other side to fetch: identified and described from the entry alone. */

@@ -44,7 +44,7 @@ async function runDry(options: Options): Promise<RunOutcome> {
     checkpoint = await loadCheckpoint(path, scope, false);
   }
   const counts = await dryRun(source, checkpoint);
-  process.stdout.write(`${describeDryRun(source.description, counts, checkpoint?.entries ? path : undefined)}\n`);
+  process.stdout.write(`${describeDryRun(source.description, counts, checkpoint?.entries ? path : undefined, options.thumbnails)}\n`);
   return { code: EXIT.ok };
 }
 
@@ -90,6 +90,7 @@ export async function run(options: Options, control: RunControl): Promise<RunOut
     errors,
     idFrom: options.idFrom,
     model: model?.name,
+    thumbnails: options.thumbnails,
     concurrency: options.concurrency,
     batchSize: options.batchSize,
     maxErrors: options.maxErrors,

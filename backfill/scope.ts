@@ -5,7 +5,8 @@ import type { CheckpointScope } from './checkpoint.ts';
 import type { Options } from './options.ts';
 
 export function checkpointScope(sourceDescription: string, targetDescription: string, options: Options): CheckpointScope {
-  return { source: sourceDescription, target: targetDescription, idFrom: options.idFrom };
+  // A run with thumbnails after one without must send every item again, thumbnail and all.
+  return { source: sourceDescription, target: targetDescription, idFrom: options.idFrom, ...(options.thumbnails ? { thumbnails: 'webp-256' } : {}) };
 }
 
 /** --checkpoint, else .backfill/<source name>-<hash of the scope>.checkpoint in the working directory. */

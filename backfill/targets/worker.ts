@@ -1,6 +1,7 @@
-// The search worker's admin API (POST /v1/items with precomputed vectors),
-// so that the worker bumps its index version and cached results computed
-// before the writes stop being served.
+// The search worker's admin API (POST /v1/items with precomputed vectors,
+// and with --thumbnails each image's WebP thumbnail in base64), so that the
+// worker bumps its index version and cached results computed before the
+// writes stop being served.
 import { z } from 'zod';
 import { FatalError, RejectedError, TransientError } from '../failures.ts';
 import { parseJson, responseFailure } from '../http-errors.ts';
@@ -43,7 +44,8 @@ export function workerTarget(options: WorkerTargetOptions): Target {
 
     encode(record: TargetRecord) {
       if (!record.values) throw new Error('a worker record needs values');
-      return JSON.stringify({ id: record.id, vector: Array.from(record.values), metadata: record.metadata });
+      const thumbnail = record.thumbnail ? { thumbnail: Buffer.from(record.thumbnail).toString('base64') } : {};
+      return JSON.stringify({ id: record.id, vector: Array.from(record.values), metadata: record.metadata, ...thumbnail });
     },
 
     async write(encoded) {
@@ -59,6 +61,8 @@ export function workerTarget(options: WorkerTargetOptions): Target {
       }
       const { failure, code } = await responseFailure(`worker ${base}: POST /v1/items`, response);
       if (failure instanceof RejectedError && (response.status === 404 || code === 'dimension_mismatch')) throw new FatalError(failure.message);
+      // Its settings (a thumbnail sent to a worker without the THUMBNAILS binding) do not mend with retries.
+      if (code === 'misconfigured') throw new FatalError(failure.message);
       throw failure;
     },
   };
