@@ -2,9 +2,11 @@
 //
 // Renders a demo collection (a different seed from training) and backfills it
 // into the running stack (`npm start`) through the backfill CLI and the
-// worker's admin API, so the search page has something to search. Needs the
-// stack's ADMIN_TOKEN and EMBEDDER_TOKEN in the environment (npm start prints
-// the ones it generated; set them before starting it to choose your own).
+// worker's admin API, with a thumbnail of each image (--thumbnails: the
+// worker's R2 bucket), so the search page has something to search and
+// pictures to show. Needs the stack's ADMIN_TOKEN and EMBEDDER_TOKEN in the
+// environment (npm start prints the ones it generated; set them before
+// starting it to choose your own).
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,12 +42,13 @@ console.log(`rendered ${written.count} images into ${values.out}; backfilling th
 // so that a stack started on an empty index gets every item again.
 const checkpoint = join(values.out, 'backfill.checkpoint');
 rmSync(checkpoint, { force: true });
-const backfill = spawn(process.execPath, ['--import', 'tsx', 'backfill/cli.ts', written.manifest, '--target', 'worker', '--checkpoint', checkpoint], {
+const backfill = spawn(process.execPath, ['--import', 'tsx', 'backfill/cli.ts', written.manifest, '--target', 'worker', '--thumbnails', '--checkpoint', checkpoint], {
   stdio: 'inherit',
 });
 const code = await new Promise<number>((resolve) => backfill.once('close', (c) => resolve(c ?? 1)));
 if (code === 0) {
   const worker = process.env.WORKER_URL ?? 'http://127.0.0.1:8787';
   console.log(`\ntry: curl '${worker}/v1/search?q=a%20red%20circle&k=10'   (each result's metadata has its caption and labels)`);
+  console.log(`     each result's picture: ${worker}/v1/items/<id>/thumbnail`);
 }
 process.exit(code);
