@@ -1,16 +1,24 @@
 // Text × image similarity and zero-shot classification with the model's own
-// temperature (logit scale).
+// scoring (model/scoring.ts): CLIP's softmax at its temperature, SigLIP's sigmoid per pair.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { failureResponse, jsonPost, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
 import { dotScores } from '../../../native/index.ts';
+import { labelProbabilities, pairProbability } from '../../model/scoring.ts';
 import { resolveImageReference } from '../../service/image-input.ts';
 import type { EmbedderDeps } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { limitedList, limitedText, modelField, requestRules, stack } from '../validation.ts';
 
 const similarityResponse = z
-  .object({ model: z.string(), scores: z.array(z.array(z.number())).meta({ description: 'Cosine similarity, one row per text, one column per image.' }) })
+  .object({
+    model: z.string(),
+    scores: z.array(z.array(z.number())).meta({ description: 'Cosine similarity, one row per text, one column per image.' }),
+    probabilities: z
+      .array(z.array(z.number()))
+      .optional()
+      .meta({ description: "Models scored per pair (SigLIP): sigmoid(scale · cosine + bias), each text and image's match probability, same layout as scores." }),
+  })
   .meta({ id: 'SimilarityResponse' });
 
 const classifyResponse = z
@@ -27,13 +35,6 @@ const failures = {
   413: failureResponse('Image or body too large'),
   429: failureResponse('Queue full (see Retry-After)'),
 };
-
-function softmax(logits: number[]): number[] {
-  const max = Math.max(...logits);
-  const exp = logits.map((l) => Math.exp(l - max));
-  const sum = exp.reduce((a, b) => a + b, 0);
-  return exp.map((e) => e / sum);
-}
 
 export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps): void {
   const text = limitedText(limits);
@@ -60,14 +61,17 @@ export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps
     const [t, v] = await Promise.all([service.embedTexts(body.texts, c.req.raw.signal), service.embedImages(images, c.req.raw.signal)]);
     const dim = service.clip.dim;
     const scores = dotScores(stack(t, dim), stack(v, dim), dim);
+    const rows = body.texts.map((_, i) => Array.from(scores.subarray(i * v.length, (i + 1) * v.length)));
+    const { scoring } = service.clip;
     return c.json({
       model: service.name,
-      scores: body.texts.map((_, i) => Array.from(scores.subarray(i * v.length, (i + 1) * v.length))),
+      scores: rows,
+      ...(scoring.kind === 'sigmoid' ? { probabilities: rows.map((row) => row.map((cos) => pairProbability(scoring, cos)!)) } : {}),
     } satisfies z.input<typeof similarityResponse>);
   });
 
   const classifyRoute = jsonPost('/v1/classify', classify, {
-    summary: "Zero-shot classification of an image among labels, with the model's own temperature",
+    summary: "Zero-shot classification of an image among labels, with the model's own scoring (CLIP: softmax over the labels; SigLIP: a sigmoid per label)",
     responses: { 200: jsonResponse('The labels, most probable first', classifyResponse), ...failures },
   });
   serveRoute(app, classifyRoute, requestRules, async (c, { json: body }) => {
@@ -78,7 +82,7 @@ export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps
     const [[v], t] = await Promise.all([service.embedImages([image], c.req.raw.signal), service.embedTexts(prompts, c.req.raw.signal)]);
     const dim = service.clip.dim;
     const cos = Array.from(dotScores(v!, stack(t, dim), dim));
-    const probs = softmax(cos.map((s) => s * service.clip.logitScale));
+    const probs = labelProbabilities(service.clip.scoring, cos);
     const labels = body.labels.map((label, i) => ({ label, probability: probs[i]!, score: cos[i]! }));
     return c.json({ model: service.name, labels: labels.sort((a, b) => b.probability - a.probability) } satisfies z.input<typeof classifyResponse>);
   });
