@@ -38,6 +38,8 @@ const list = z
   .string()
   .default('')
   .transform((s) => s.split(/[\s,]+/).filter(Boolean));
+/** An embedder's model id (its EMBEDDER_MODELS name, or its model directory's name). */
+const modelName = z.string().regex(/^[^\s\p{Cc}]{1,256}$/u, 'must be 1 to 256 characters without spaces or control characters');
 /** Vectorize's index names: lowercase letters, digits and dashes, at most 64 (the local index's rule too). */
 const indexName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1 to 64 lowercase letters, digits and dashes');
 
@@ -49,6 +51,11 @@ export const schema = z.object({
   EMBEDDER_TOKEN: z.string().optional(),
   /** Time one embedder call may take before it counts as failed. */
   EMBEDDER_TIMEOUT_MS: int(5000, 50, 120_000),
+  /**
+   * The model to ask the embedders for, by its id in their GET /v1/models (an embedder may serve several:
+   * its EMBEDDER_MODELS); sent as `model` on every embedding call. Unset: the embedder's default, the first it lists.
+   */
+  EMBEDDER_MODEL: modelName.optional(),
   /** Consecutive failures that open an upstream's circuit, and how long it stays open. */
   BREAKER_FAILURES: int(3, 1, 100),
   /** After this long an open circuit lets one trial request through, whatever the upstream's /readyz says. */
@@ -67,6 +74,11 @@ export const schema = z.object({
   VECTORIZE_NEXT_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** During a model migration: the next model's embedder base URLs (with VECTORIZE_NEXT_URL or the VECTORIZE_NEXT binding). */
   EMBEDDER_NEXT_URLS: list.pipe(z.array(z.url({ protocol: /^https?$/ })).max(16)),
+  /**
+   * During a model migration: the model the next index's embedders are asked for, as EMBEDDER_MODEL is for the primary's.
+   * With it, EMBEDDER_NEXT_URLS may be left unset: the next model is then asked of the primary's embedders (one embedder serving both models).
+   */
+  EMBEDDER_NEXT_MODEL: modelName.optional(),
   /**
    * The indexes' names, which the promotion record names. Default: the last segment of
    * VECTORIZE_URL / VECTORIZE_NEXT_URL; with the VECTORIZE binding, "crossmodal" (wrangler.toml's

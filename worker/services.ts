@@ -52,6 +52,8 @@ interface SlotSettings {
   binding: Vectorize | undefined;
   restUrl: string | undefined;
   upstreams: Upstream[];
+  /** The model its embedders are asked for (EMBEDDER_MODEL / EMBEDDER_NEXT_MODEL); unset: their default. */
+  model: string | undefined;
 }
 
 function slotSettings(env: Env, config: Config): { primary: SlotSettings; next: SlotSettings | undefined } {
@@ -61,22 +63,32 @@ function slotSettings(env: Env, config: Config): { primary: SlotSettings; next: 
     binding: env.VECTORIZE,
     restUrl: config.VECTORIZE_URL,
     upstreams: [...(env.EMBEDDER ? [bindingUpstream('EMBEDDER', env.EMBEDDER)] : []), ...config.EMBEDDER_URLS.map(urlUpstream)],
+    model: config.EMBEDDER_MODEL,
   };
   if (primary.upstreams.length === 0) throw new ConfigError('no embedder: bind EMBEDDER (a service binding) or set EMBEDDER_URLS');
   if (!primary.binding && !primary.restUrl)
     throw new ConfigError('no vector index: bind VECTORIZE or set VECTORIZE_URL to a Vectorize v2 REST index URL');
 
   const nextIndex = env.VECTORIZE_NEXT !== undefined || config.VECTORIZE_NEXT_URL !== undefined;
-  const nextUpstreams = [...(env.EMBEDDER_NEXT ? [bindingUpstream('EMBEDDER_NEXT', env.EMBEDDER_NEXT)] : []), ...config.EMBEDDER_NEXT_URLS.map(urlUpstream)];
-  if (!nextIndex && nextUpstreams.length === 0) return { primary, next: undefined };
+  const ownUpstreams = [...(env.EMBEDDER_NEXT ? [bindingUpstream('EMBEDDER_NEXT', env.EMBEDDER_NEXT)] : []), ...config.EMBEDDER_NEXT_URLS.map(urlUpstream)];
+  if (!nextIndex && ownUpstreams.length === 0 && config.EMBEDDER_NEXT_MODEL === undefined) return { primary, next: undefined };
+  if (!nextIndex && ownUpstreams.length === 0)
+    throw new ConfigError('EMBEDDER_NEXT_MODEL is set but there is no next index: bind VECTORIZE_NEXT or set VECTORIZE_NEXT_URL (worker/README.md#changing-the-model)');
+  // Named without embedders of its own, the next model is asked of the primary's (one embedder serving both models).
+  const nextUpstreams = ownUpstreams.length === 0 && config.EMBEDDER_NEXT_MODEL !== undefined ? primary.upstreams : ownUpstreams;
   if (!nextIndex)
     throw new ConfigError('EMBEDDER_NEXT_URLS is set but there is no next index: bind VECTORIZE_NEXT or set VECTORIZE_NEXT_URL (worker/README.md#changing-the-model)');
   if (nextUpstreams.length === 0)
-    throw new ConfigError('a next index is configured but no embedder for it: set EMBEDDER_NEXT_URLS or bind EMBEDDER_NEXT (worker/README.md#changing-the-model)');
+    throw new ConfigError(
+      'a next index is configured but no embedder for it: set EMBEDDER_NEXT_URLS, bind EMBEDDER_NEXT, or name the next model of the same embedders in EMBEDDER_NEXT_MODEL (worker/README.md#changing-the-model)',
+    );
   const nextName = config.INDEX_NEXT_NAME ?? (env.VECTORIZE_NEXT ? undefined : nameInUrl(config.VECTORIZE_NEXT_URL));
   if (!nextName) throw new ConfigError('the VECTORIZE_NEXT binding needs INDEX_NEXT_NAME, its index name (the promotion record names it)');
   if (nextName === primary.name) throw new ConfigError(`the next index must have another name than the primary one (both are ${nextName})`);
-  return { primary, next: { slot: 'next', name: nextName, binding: env.VECTORIZE_NEXT, restUrl: config.VECTORIZE_NEXT_URL, upstreams: nextUpstreams } };
+  return {
+    primary,
+    next: { slot: 'next', name: nextName, binding: env.VECTORIZE_NEXT, restUrl: config.VECTORIZE_NEXT_URL, upstreams: nextUpstreams, model: config.EMBEDDER_NEXT_MODEL },
+  };
 }
 
 function build(env: Env): Services {
@@ -91,9 +103,10 @@ function build(env: Env): Services {
     memoryEntries: config.MEMORY_CACHE_ENTRIES,
   });
 
-  const generation = ({ slot, name, binding, restUrl, upstreams }: SlotSettings): Generation => {
+  const generation = ({ slot, name, binding, restUrl, upstreams, model }: SlotSettings): Generation => {
     const client = new EmbedderClient(upstreams, {
       token: config.EMBEDDER_TOKEN,
+      model,
       timeoutMs: config.EMBEDDER_TIMEOUT_MS,
       breakerFailures: config.BREAKER_FAILURES,
       breakerCooldownMs: config.BREAKER_COOLDOWN_MS,

@@ -23,6 +23,8 @@ export interface ModelInfo {
 
 export interface EmbedderClientOptions {
   token?: string | undefined;
+  /** The model to ask for (EMBEDDER_MODEL, EMBEDDER_NEXT_MODEL), sent as `model` on every call; unset: the embedder's default. */
+  model?: string | undefined;
   timeoutMs: number;
   breakerFailures: number;
   breakerCooldownMs: number;
@@ -70,27 +72,46 @@ export class EmbedderClient {
     this.#headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
   }
 
+  /** The model named in EMBEDDER_MODEL (or EMBEDDER_NEXT_MODEL), if one is. */
+  get requestedModel(): string | undefined {
+    return this.options.model;
+  }
+
   async embedTexts(texts: string[]): Promise<Float32Array[]> {
-    const body = JSON.stringify({ texts });
+    const body = JSON.stringify({ texts, ...(this.options.model !== undefined ? { model: this.options.model } : {}) });
     return this.#call('/v1/embed/text', { method: 'POST', body, headers: { 'content-type': 'application/json' } }, texts.length);
   }
 
   async embedImages(images: Uint8Array[]): Promise<Float32Array[]> {
-    if (images.length === 1)
-      return this.#call('/v1/embed/image', { method: 'POST', body: images[0]!, headers: { 'content-type': 'application/octet-stream' } }, 1);
+    // The body is the image (or a form of them): the model goes in the query.
+    const path = this.options.model !== undefined ? `/v1/embed/image?model=${encodeURIComponent(this.options.model)}` : '/v1/embed/image';
+    if (images.length === 1) return this.#call(path, { method: 'POST', body: images[0]!, headers: { 'content-type': 'application/octet-stream' } }, 1);
     const form = new FormData();
     images.forEach((bytes, i) => form.append(`image${i}`, new Blob([bytes]), `image${i}`));
-    return this.#call('/v1/embed/image', { method: 'POST', body: form }, images.length);
+    return this.#call(path, { method: 'POST', body: form }, images.length);
   }
 
-  /** The served model, from GET /v1/models. */
+  /**
+   * The model this client asks for, from GET /v1/models: the one EMBEDDER_MODEL names, else the
+   * embedder's default (the first listed). 502 embedder_error when the embedder does not serve it.
+   */
   async model(): Promise<ModelInfo> {
-    return this.#request('/v1/models', { method: 'GET' }, async (response) => {
-      const body = (await response.json()) as { data?: { id?: unknown; dim?: unknown; notice?: unknown }[] };
-      const first = body.data?.[0];
-      if (typeof first?.id !== 'string' || typeof first.dim !== 'number') throw new Error('GET /v1/models: unexpected response');
-      return { id: first.id, dim: first.dim, ...(typeof first.notice === 'string' && first.notice ? { notice: first.notice } : {}) };
+    const served = await this.#request('/v1/models', { method: 'GET' }, async (response) => {
+      const body = (await response.json()) as { data?: unknown };
+      const models = Array.isArray(body.data) ? body.data.map(modelInfo) : [];
+      if (models.length === 0 || models.some((m) => m === undefined)) throw new Error('GET /v1/models: unexpected response');
+      return models as ModelInfo[];
     });
+    const wanted = this.options.model;
+    if (wanted === undefined) return served[0]!;
+    const model = served.find((m) => m.id === wanted);
+    if (!model)
+      throw new ApiError(
+        502,
+        'embedder_error',
+        `the embedder does not serve model ${JSON.stringify(wanted)} (EMBEDDER_MODEL or EMBEDDER_NEXT_MODEL); it serves ${served.map((m) => JSON.stringify(m.id)).join(', ')}`,
+      );
+    return model;
   }
 
   /** Each upstream's circuit, in the configured order. */
@@ -212,6 +233,13 @@ export class EmbedderClient {
     const detail = failures.length ? failures.join('; ') : 'every upstream circuit is open';
     throw new EmbedderUnavailableError(`embedder unavailable (${detail})`, retryMs / 1000);
   }
+}
+
+/** One entry of GET /v1/models, or undefined when it lacks an id or dimensions. */
+function modelInfo(entry: unknown): ModelInfo | undefined {
+  const { id, dim, notice } = (entry ?? {}) as { id?: unknown; dim?: unknown; notice?: unknown };
+  if (typeof id !== 'string' || typeof dim !== 'number') return undefined;
+  return { id, dim, ...(typeof notice === 'string' && notice ? { notice } : {}) };
 }
 
 /** How public answers name an upstream: its place in EMBEDDER_URLS (after a service binding), never its address. */

@@ -123,7 +123,10 @@ export class QueryEmbedder {
     if (!this.kv) return undefined;
     try {
       const value = await this.kv.get<ModelInfo>(this.modelKey, 'json');
-      return value && typeof value.id === 'string' && typeof value.dim === 'number' ? value : undefined;
+      if (!value || typeof value.id !== 'string' || typeof value.dim !== 'number') return undefined;
+      // Remembered under an earlier EMBEDDER_MODEL: its id would key this model's embeddings as another's.
+      const requested = this.client.requestedModel;
+      return requested === undefined || value.id === requested ? value : undefined;
     } catch {
       return undefined;
     }
