@@ -14,7 +14,7 @@
 // indexes that are missing, and logs {"msg":"worker ready","url":...} once
 // it serves.
 import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Miniflare, type MiniflareOptions, type WorkerOptions } from 'miniflare';
 import { bundleWorker } from './bundle.ts';
 
@@ -27,6 +27,13 @@ export const DEFAULT_INDEX_URL = 'http://127.0.0.1:8791/client/v4/accounts/local
 /** wrangler.toml's queues: the backfill queue and its dead-letter queue. */
 export const BACKFILL_QUEUE = 'crossmodal-backfill';
 export const BACKFILL_DLQ = 'crossmodal-backfill-dlq';
+
+/** wrangler.toml's [assets]: the search page, served before the worker except on the API's paths. */
+export const PAGE_ASSETS = {
+  directory: fileURLToPath(new URL('../../worker/page', import.meta.url)),
+  routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/v1/*', '/openapi.json', '/healthz'] } },
+  assetConfig: { html_handling: 'auto-trailing-slash', not_found_handling: 'none' },
+} as const;
 
 /** The backfill queue's consumer (Miniflare's names; seconds), as wrangler.toml's [env.local] sets it. Miniflare runs one batch at a time. */
 export interface QueueConsumerSettings {
@@ -107,6 +114,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     ...(rateLimit ? { ratelimits: { RATE_LIMITER: { namespace_id: '1001', simple: rateLimit } } } : {}),
     queueProducers: { BACKFILL_QUEUE: { queueName: BACKFILL_QUEUE }, BACKFILL_DLQ: { queueName: BACKFILL_DLQ } },
     queueConsumers: { [BACKFILL_QUEUE]: { ...LOCAL_QUEUE_CONSUMER, ...options.queueConsumer, deadLetterQueue: BACKFILL_DLQ } },
+    assets: PAGE_ASSETS,
     ...options.miniflare,
   };
   const mf = new Miniflare(
