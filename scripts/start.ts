@@ -28,10 +28,10 @@ function secret(name: string): string {
   return made;
 }
 
-/** The embedder's model: MODEL_DIR, or MODEL (a hub id the embedder downloads), else the demo model. */
+/** The embedder's model: MODEL_DIR, or MODEL (a hub id the embedder downloads) or EMBEDDER_MODELS (several), else the demo model. */
 function modelEnv(): Record<string, string> {
   if (process.env.MODEL_DIR) return { MODEL_DIR: process.env.MODEL_DIR };
-  if (process.env.MODEL) return {};
+  if (process.env.MODEL || process.env.EMBEDDER_MODELS) return {};
   console.warn(DEMO_MODEL_BANNER);
   return { MODEL_DIR: DEMO_MODEL_DIR };
 }
