@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelPrompt } from '../../demo/collection/captions.ts';
 import { collectionItems, writeCollection, type CollectionItem } from '../../demo/collection/generate.ts';
@@ -91,7 +92,7 @@ describe.skipIf(!executablePath)('the search page in a browser', () => {
     common = [...new Set(labelsById.values())].filter((l) => !l.includes(',')).sort((a, b) => alone(b) - alone(a))[0]!;
     expect(alone(common)).toBeGreaterThanOrEqual(3);
     const run = await runCli(
-      [written.manifest, '--target', 'worker', '--worker-url', stack.worker.url, '--embedder', stack.embedder.url, '--checkpoint', join(tmp, 'checkpoint')],
+      [written.manifest, '--target', 'worker', '--worker-url', stack.worker.url, '--embedder', stack.embedder.url, '--checkpoint', join(tmp, 'checkpoint'), '--thumbnails'],
       { env: { ADMIN_TOKEN, EMBEDDER_TOKEN } },
     );
     expect(run.code, run.stderr).toBe(0);
@@ -150,7 +151,10 @@ describe.skipIf(!executablePath)('the search page in a browser', () => {
     await expect.poll(firstDetailsShown).toBe(true);
     expect(await first.locator('.info').textContent()).toContain(labelsById.get(expected[0]!)!);
     await screenshot('results');
-    await page.screenshot({ path: README_SCREENSHOT, clip: { x: 0, y: 0, width: 1100, height: 620 } });
+    // The root README's picture, quantised to a small PNG.
+    await sharp(await page.screenshot({ clip: { x: 0, y: 0, width: 1100, height: 620 } }))
+      .png({ palette: true, colours: 96, compressionLevel: 9 })
+      .toFile(README_SCREENSHOT);
     await page.mouse.move(0, 0);
     await page.emulateMedia({ colorScheme: 'dark' });
     await screenshot('results-dark');
@@ -172,6 +176,32 @@ describe.skipIf(!executablePath)('the search page in a browser', () => {
     const matching = expected.slice(0, 5).filter((id) => labelsById.get(id)!.split(', ').includes(query.labels));
     expect(matching.length).toBeGreaterThanOrEqual(1);
     await screenshot('image-query');
+  });
+
+  it('takes an image dropped on the page or pasted into it', async () => {
+    const [item] = await collectionItems(1, { seed: DEMO_SEED + 501, split: 'demo' });
+    const expected = (await api({ image: `data:image/jpeg;base64,${item!.jpeg.toString('base64')}` })).results.map((r) => r.id);
+    const transfer = `(() => {
+      const transfer = new DataTransfer();
+      const bytes = Uint8Array.from(atob('${item!.jpeg.toString('base64')}'), (c) => c.charCodeAt(0));
+      transfer.items.add(new File([bytes], 'shape.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    })()`;
+    await openPage();
+    await inPage(`(() => {
+      const dataTransfer = ${transfer};
+      document.body.dispatchEvent(new DragEvent('dragenter', { dataTransfer, bubbles: true }));
+      window.dropOverlayShown = !document.getElementById('drop').hidden;
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer, bubbles: true, cancelable: true }));
+    })()`);
+    expect(await inPage<boolean>('window.dropOverlayShown')).toBe(true);
+    await expect.poll(shownIds).toEqual(expected);
+    expect(await page.locator('#drop').isVisible()).toBe(false);
+
+    await openPage();
+    await inPage(`document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: ${transfer}, bubbles: true, cancelable: true }))`);
+    await expect.poll(shownIds).toEqual(expected);
+    expect(await page.locator('#chips').textContent()).toContain('image: shape.jpg');
   });
 
   it('finds more like a result, and pages further', async () => {
@@ -256,6 +286,26 @@ describe.skipIf(!executablePath)('the search page in a browser', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('shows each result\'s thumbnail, and a placeholder with its caption for an item without one', async () => {
+    await openPage();
+    const caption = 'a note about circles, with no picture';
+    const written = await fetch(`${stack.worker.url}/v1/items`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ id: 'text-note', text: caption, metadata: { caption } }] }),
+    });
+    expect(written.status).toBe(202);
+    await eventually(async () => ((await api({ text: caption })).results[0]?.id === 'text-note' ? true : undefined), 'the note is searchable');
+    await typeQuery(caption);
+    await expect.poll(async () => (await shownIds())[0]).toBe('text-note');
+    const note = page.locator('#grid .card').first();
+    await expect.poll(() => note.locator('.placeholder').textContent()).toBe(caption);
+    // The images: every other result's thumbnail, decoded.
+    const loaded = `[...document.querySelectorAll('#grid .card img')].filter((img) => img.complete && img.naturalWidth > 0).length`;
+    await expect.poll(() => inPage<number>(loaded)).toBe(PAGE_SIZE - 1);
+    await screenshot('thumbnails-and-placeholder');
   });
 
   it('says when the embedder is down, and still answers queries searched before', async () => {
