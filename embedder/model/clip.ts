@@ -71,8 +71,8 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
   const files = locateModelFiles(modelDir, options.variant ?? 'fp32');
   const config = readJson(files.config);
   const family = FAMILY_MODULES[detectFamily(files, config)];
-  const tokenizer = family.tokenizer(files, config);
   const scoring = family.scoring(config, files);
+  const tokenizer = family.tokenizer(files, config);
   const imageConfig: PreprocessConfig = await loadPreprocessConfig(files.preprocessConfig);
   const shape = tensorShape(imageConfig);
   if (!shape || shape[1] !== shape[2]) throw new Error(`${files.preprocessConfig} must produce square images`);

@@ -1,0 +1,157 @@
+// Model families behind loadClip: SigLIP and SigLIP 2 served end to end from random-weight models that
+// PyTorch exported (test/fixtures/families/, embedder/model-gen/families/), against PyTorch's own pooled
+// outputs, embeddings and sigmoid probabilities; and the family read from the files, an unsupported
+// one refused at start.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClip, type Clip } from '../../embedder/index.ts';
+import { generate } from '../../embedder/model-gen/generate.ts';
+import { UnsupportedFamilyError } from '../../embedder/model/family.ts';
+import { temporaryDirectory } from '../support/files.ts';
+import { startService, type ServiceProcess } from '../support/service-process.ts';
+import { cosine } from '../support/vectors.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'families');
+
+interface References {
+  family: string;
+  context_length: number;
+  logit_scale: number;
+  logit_bias: number;
+  texts: { text: string; ids: number[]; pad_id: number; pooler_output: number[]; embedding: number[] }[];
+  images: { file: string; pooler_output: number[]; embedding: number[] }[];
+  probabilities: { rows: number[][] };
+}
+
+const post = async (url: string, body: unknown) => {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+describe.each([
+  { family: 'siglip', vocab: 32000, resample: 'bicubic' },
+  { family: 'siglip2', vocab: 256000, resample: 'bilinear' },
+])('$family, exported by PyTorch', ({ family, resample }) => {
+  const dir = join(FIXTURES, family);
+  const reference = JSON.parse(readFileSync(join(dir, 'references.json'), 'utf8')) as References;
+  const images = reference.images.map((image) => new Uint8Array(readFileSync(join(dir, image.file))));
+  let clip: Clip;
+  beforeAll(async () => {
+    clip = await loadClip(dir);
+  });
+  afterAll(() => clip?.close());
+
+  it('is read as its family from the files, with sizes and scoring from the model', () => {
+    expect(clip.family).toBe(family);
+    expect(clip.layout).toBe('hf');
+    expect(clip.dim).toBe(reference.images[0]!.embedding.length);
+    expect(clip.imageSize).toBe(224);
+    expect(clip.contextLength).toBe(64);
+    expect(clip.scoring).toEqual({ kind: 'sigmoid', scale: Math.exp(reference.logit_scale), bias: reference.logit_bias });
+  });
+
+  it('pads every text to the full context with the pad token', () => {
+    const batch = clip.tokenize(reference.texts.map((t) => t.text));
+    expect(batch.length).toBe(64);
+    reference.texts.forEach((t, i) => {
+      const row = Array.from(batch.ids.subarray(i * 64, (i + 1) * 64));
+      expect(row).toEqual([...t.ids, ...Array<number>(64 - t.ids.length).fill(t.pad_id)]);
+    });
+  });
+
+  it("reproduces PyTorch's text embeddings (cosine ≥ 0.99999), the last position pooled", async () => {
+    const got = await clip.embedTexts(reference.texts.map((t) => t.text));
+    reference.texts.forEach((t, i) => expect(cosine(got[i]!, t.embedding)).toBeGreaterThanOrEqual(0.99999));
+    // The texts land apart: the check is not passed by a model that maps everything to one point.
+    expect(cosine(got[0]!, got[1]!)).toBeLessThan(0.99);
+  });
+
+  it(`reproduces PyTorch's image embeddings from the image files (${resample}, no crop, attention-pooled)`, async () => {
+    const got = await clip.embedImages(images);
+    reference.images.forEach((image, i) => expect(cosine(got[i]!, image.embedding)).toBeGreaterThanOrEqual(0.99999));
+    expect(cosine(got[0]!, got[1]!)).toBeLessThan(0.99);
+  });
+
+  it('gathers the last text position early, and leaves the attention-pooling vision head as exported', () => {
+    expect(clip.graphs.text).toMatch(/pooled row is gathered before the last \d+ row-wise steps/);
+    expect(clip.graphs.vision).toBe('vision graph kept as exported (the attention-pooling head mixes every patch into its output)');
+  });
+
+  it("matches PyTorch's embeddings with the rewrite off too", async () => {
+    const exported = await loadClip(dir, { pooledRowEarly: false });
+    try {
+      const [text] = await exported.embedTexts([reference.texts[1]!.text]);
+      expect(cosine(text!, reference.texts[1]!.embedding)).toBeGreaterThanOrEqual(0.99999);
+    } finally {
+      await exported.close();
+    }
+  });
+
+  describe('over HTTP', () => {
+    let embedder: ServiceProcess;
+    const dataUrl = (i: number) => `data:image/${reference.images[i]!.file.endsWith('.png') ? 'png' : 'jpeg'};base64,${Buffer.from(images[i]!).toString('base64')}`;
+    beforeAll(async () => {
+      embedder = await startService('embedder/main.ts', { MODEL_DIR: dir, EMBEDDER_PORT: '0', EMBEDDER_THREADS: '1' }, 'embedder ready');
+    });
+    afterAll(() => embedder?.stop());
+
+    it("/v1/similarity answers PyTorch's sigmoid probabilities beside the cosines", async () => {
+      const { status, body } = await post(`${embedder.url}/v1/similarity`, { texts: reference.texts.map((t) => t.text), images: images.map((_, i) => dataUrl(i)) });
+      expect(status).toBe(200);
+      const probabilities = body.probabilities as number[][];
+      reference.probabilities.rows.forEach((row, t) => row.forEach((p, i) => expect(probabilities[t]![i]).toBeCloseTo(p, 5)));
+    });
+
+    it("/v1/classify gives each label its own sigmoid probability (PyTorch's), not a softmax", async () => {
+      const labels = reference.texts.filter((t) => t.text !== '').map((t) => t.text);
+      const { status, body } = await post(`${embedder.url}/v1/classify`, { image: dataUrl(0), labels, template: '{}' });
+      expect(status).toBe(200);
+      const answered = body.labels as { label: string; probability: number }[];
+      for (const { label, probability } of answered) {
+        const t = reference.texts.findIndex((r) => r.text === label);
+        expect(probability).toBeCloseTo(reference.probabilities.rows[t]![0]!, 5);
+      }
+      expect(answered.reduce((sum, l) => sum + l.probability, 0)).not.toBeCloseTo(1, 2);
+    });
+  });
+});
+
+describe('the family read from the files', () => {
+  const dir = temporaryDirectory('families-');
+  const [tiny] = generate({ arch: 'tiny', outDir: dir, seed: 5, layouts: ['hf'] });
+  const withConfig = (name: string, config: Record<string, unknown>) => {
+    const target = join(dir, name);
+    mkdirSync(join(target, 'onnx'), { recursive: true });
+    for (const file of ['onnx/text_model.onnx', 'onnx/vision_model.onnx', 'tokenizer.json', 'preprocessor_config.json'])
+      writeFileSync(join(target, file), readFileSync(join(tiny!.dir, file)));
+    writeFileSync(join(target, 'config.json'), JSON.stringify(config));
+    return target;
+  };
+
+  it('serves a CLIP config (model_type clip) as CLIP, with softmax scoring at its temperature', async () => {
+    const clip = await loadClip(tiny!.dir);
+    try {
+      expect(clip.family).toBe('clip');
+      expect(clip.scoring).toEqual({ kind: 'softmax', scale: 100 });
+      expect(clip.logitScale).toBe(100);
+    } finally {
+      await clip.close();
+    }
+  });
+
+  it.each([
+    ['blip', { model_type: 'blip' }, /model_type "blip"/],
+    ['naflex', { model_type: 'siglip2' }, /SigLIP 2 NaFlex/],
+  ])('refuses %s at start, naming what it found and what is supported', async (name, config, found) => {
+    const attempt = loadClip(withConfig(name, config));
+    await expect(attempt).rejects.toThrow(UnsupportedFamilyError);
+    await expect(attempt).rejects.toThrow(found);
+    await expect(attempt).rejects.toThrow(/supported families: clip .*siglip .*siglip2/);
+  });
+
+  it('refuses a SigLIP whose config.json does not state its learned scale and bias', async () => {
+    const target = withConfig('siglip-without-scale', { model_type: 'siglip', text_config: { vocab_size: 32000 } });
+    await expect(loadClip(target)).rejects.toThrow(/must state the model's learned logit_scale .* and logit_bias/);
+  });
+});
