@@ -3,7 +3,8 @@
 // (docs/configuration.md is generated from them).
 import { z } from 'zod';
 
-const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+/** A port number; its upper bound is left to the service, which refuses a bad one in its own log. */
+const port = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 export const schema = z.object({
   /** The embedder's port (the worker is wired to it). */
