@@ -22,7 +22,10 @@ let debounce = 0;
 /** "a red circle -star -blue" → positive text "a red circle", negatives ["star", "blue"]. */
 function parseText(text) {
   const negatives = [], positive = [];
-  for (const word of text.trim().split(/\s+/).filter(Boolean)) (word.length > 1 && word.startsWith('-') ? negatives : positive).push(word.replace(/^-/, ''));
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    if (word.length > 1 && word.startsWith('-')) negatives.push(word.slice(1));
+    else if (word !== '-') positive.push(word);
+  }
   return { positive: positive.join(' '), negatives };
 }
 
