@@ -34,6 +34,10 @@ export class ModelSet {
     return this.all.map((service) => service.name);
   }
 
+  serves(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
   /** The model named `name`, or the default when none is named; ModelNotFoundError for a name not served. */
   select(name: string | undefined): EmbeddingService {
     if (name === undefined) return this.default;

@@ -54,14 +54,12 @@ export function openAiRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps)
     },
   });
   serveRoute(app, route, requestRules, async (c, { json: body }) => {
-    let service;
-    try {
-      service = models.select(body.model);
-    } catch (error) {
-      if (!(error instanceof ModelNotFoundError)) throw error;
-      const notFound = { message: error.message, type: 'invalid_request_error', param: 'model', code: 'model_not_found' };
+    if (body.model !== undefined && !models.serves(body.model)) {
+      const { message } = new ModelNotFoundError(body.model, models.names);
+      const notFound = { message, type: 'invalid_request_error', param: 'model', code: 'model_not_found' };
       return c.json({ error: notFound } satisfies z.input<typeof openAiErrorSchema>, 404);
     }
+    const service = models.select(body.model);
     const clip = service.clip;
     if (body.dimensions !== undefined && body.dimensions !== clip.dim)
       throw new ApiError(400, 'invalid_request', `dimensions must be ${clip.dim} for ${service.name} (embeddings are not truncated)`);
