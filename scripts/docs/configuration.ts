@@ -125,8 +125,12 @@ function accepted(name: string, s: JsonSchema): string {
     case 'integer':
     case 'number': {
       const kind = s.type === 'integer' ? 'integer' : 'number';
-      if (s.minimum !== undefined && s.maximum !== undefined) return `${kind} ${amount(name, s.minimum)} to ${amount(name, s.maximum)}`;
-      if (s.minimum !== undefined) return `${kind} ≥ ${amount(name, s.minimum)}`;
+      // zod's int() bounds every integer by the safe range: no bound worth stating.
+      const minimum = s.minimum === Number.MIN_SAFE_INTEGER ? undefined : s.minimum;
+      const maximum = s.maximum === Number.MAX_SAFE_INTEGER ? undefined : s.maximum;
+      if (minimum !== undefined && maximum !== undefined) return `${kind} ${amount(name, minimum)} to ${amount(name, maximum)}`;
+      if (minimum !== undefined) return `${kind} ≥ ${amount(name, minimum)}`;
+      if (maximum !== undefined) return `${kind} ≤ ${amount(name, maximum)}`;
       return kind;
     }
     case 'array': {
