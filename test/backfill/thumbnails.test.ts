@@ -17,10 +17,11 @@ let env: Record<string, string>;
 
 const contentId = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 const backfill = (args: string[], extra: Record<string, string> = {}) => runCli(args, { cwd: tmp, env: { ...env, ...extra } });
+type Image = ReturnType<typeof sharp>;
 const thumbnailUrl = (id: string, base = stack.worker.url) => `${base}/v1/items/${encodeURIComponent(id)}/thumbnail`;
 
 /** A picture of `width` × `height` with a disc on a background, so that it is not one flat colour. */
-async function picture(width: number, height: number, format: 'png' | 'jpeg' | 'webp', seed: number): Promise<sharp.Sharp> {
+async function picture(width: number, height: number, format: 'png' | 'jpeg' | 'webp', seed: number): Promise<Image> {
   const disc = `<svg width="${width}" height="${height}"><circle cx="${width / 3}" cy="${height / 2}" r="${Math.min(width, height) / 4}" fill="rgb(${seed * 40},90,200)"/></svg>`;
   const png = await sharp({ create: { width, height, channels: 3, background: { r: 240, g: seed * 30, b: 20 } } })
     .composite([{ input: Buffer.from(disc) }])
@@ -41,7 +42,7 @@ const cases: Case[] = [];
 beforeAll(async () => {
   stack = await startStack();
   env = { EMBEDDER_URL: stack.embedder.url, EMBEDDER_TOKEN, WORKER_URL: stack.worker.url, ADMIN_TOKEN };
-  const made: [string, sharp.Sharp, number, number][] = [
+  const made: [string, Image, number, number][] = [
     ['wide.png', await picture(600, 300, 'png', 1), 256, 128],
     ['tall.webp', await picture(300, 900, 'webp', 2), 85, 256],
     ['small.jpg', await picture(100, 80, 'jpeg', 3), 100, 80],

@@ -13,6 +13,7 @@ import type { VectorizeVector } from '@cloudflare/workers-types/index.ts';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
 import { failureResponse, jsonPost, jsonResponse, serveRoute } from '../../common/http/routes.ts';
+import { etagMatches } from '../cache/result-cache.ts';
 import type { Config } from '../config.ts';
 import { deferFor, type AppContext, type AppEnv } from '../context.ts';
 import type { ModelInfo } from '../embedding/embedder-client.ts';
@@ -22,7 +23,6 @@ import type { Generation } from '../generations.ts';
 import { adminAuth } from '../middleware/admin-auth.ts';
 import { rateLimit } from '../middleware/rate-limit.ts';
 import { limitBody, requestRules } from '../request.ts';
-import { etagMatches } from '../cache/result-cache.ts';
 import { itemListSchema, itemSchema, mutationSchema, type ItemSchemas } from '../schemas.ts';
 import { THUMBNAIL_TYPES } from '../thumbnails/format.ts';
 import { readThumbnail, type Thumbnail } from '../thumbnails/input.ts';
@@ -275,10 +275,7 @@ export function itemRoutes(app: OpenAPIHono<AppEnv>, config: Config, schemas: It
       await generations.recordWrite(generation, mutationId, model.id);
       return { index: generation.name, mutationId, count: vectors.length };
     };
-    await store?.replace(
-      thumbnails,
-      items.filter((item) => !thumbnails.has(item.id)).map((item) => item.id),
-    );
+    await store?.replace(thumbnails, items.filter((item) => !thumbnails.has(item.id)).map((item) => item.id));
     const written = (await Promise.all(targets.map(writeTo))).filter((w): w is IndexWrite => w !== undefined);
     await bumpVersion(c);
     return c.json(mutation(written, items.length, targets.length, items.map((i) => i.id)), 202);
