@@ -5,5 +5,5 @@ export const DEMO_MODEL_BANNER =
   '\x1b[1;33mNo MODEL_DIR or MODEL given: serving the demo model (demo/model), a small CLIP this project trained on\n' +
   'synthetic images of coloured shapes (demo/README.md). It is good for trying the system, not for photos:\n' +
   "  npm run demo    renders 300 such images and indexes them; then search for 'a red circle' or 'a blue star above a green square'.\n" +
-  'For real search, fetch a real CLIP (and start with an empty INDEX_DATA_DIR, since its embeddings have another size):\n' +
+  'For real search, fetch a real CLIP (and start with an empty .data/, since its embeddings have another size):\n' +
   '  npm run model:fetch -- Xenova/clip-vit-base-patch32 && MODEL_DIR=models/Xenova__clip-vit-base-patch32 npm start\x1b[0m';

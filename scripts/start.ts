@@ -118,6 +118,8 @@ async function startStack(): Promise<void> {
       EMBEDDER_TOKEN: embedderToken,
       VECTORIZE_URL: `${indexUrl}/client/v4/accounts/local/vectorize/v2/indexes/crossmodal`,
       ADMIN_TOKEN: adminToken,
+      // Beside the index's .data/index, so thumbnails (R2) and the query cache outlive a restart as the items do.
+      WORKER_PERSIST_DIR: process.env.WORKER_PERSIST_DIR ?? '.data/worker',
     },
     isReady: loggedReady('worker ready'),
   });

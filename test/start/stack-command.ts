@@ -38,6 +38,7 @@ export async function startStackCommand(env: Record<string, string> = {}): Promi
       ...process.env,
       MODEL_DIR: join(dir, 'tiny-hf'),
       INDEX_DATA_DIR: join(dir, 'index'),
+      WORKER_PERSIST_DIR: join(dir, 'worker'),
       EMBEDDER_PORT: String(ports.embedder),
       INDEX_PORT: String(ports.index),
       WORKER_PORT: String(ports.worker),
