@@ -4,6 +4,8 @@
  * - `none`: the text as given.
  * - `whitespace`: whitespace runs become one space, ends stripped (Immich's `clean_text`,
  *   OpenCLIP's `whitespace_clean`).
+ * - `lowercase`: lower-cased only, whitespace kept (a Hugging Face `tokenizer_config.json` with
+ *   `do_lower_case`, e.g. SigLIP 2's Gemma tokenizer, whose model was trained on lower-cased text).
  * - `lower`: `whitespace`, then lower-cased (OpenCLIP's `clean="lower"`).
  * - `canonicalize`: SigLIP's: lower-cased, ASCII punctuation (Python's `string.punctuation`,
  *   `_` included) removed, then whitespace as above. It is what Hugging Face's `SiglipTokenizer`
@@ -11,7 +13,7 @@
  *   OpenCLIP's own `canonicalize_text` differs only in turning `_` into a space first.
  */
 
-export const FAMILY_CLEANINGS = ['none', 'whitespace', 'lower', 'canonicalize'] as const;
+export const FAMILY_CLEANINGS = ['none', 'whitespace', 'lowercase', 'lower', 'canonicalize'] as const;
 export type FamilyCleaning = (typeof FAMILY_CLEANINGS)[number];
 
 // Python's `str.split()` / `re`'s `\s` on str: Unicode White_Space plus U+001C–U+001F.
@@ -26,6 +28,8 @@ export function cleanFamilyText(text: string, cleaning: FamilyCleaning): string 
       return text;
     case 'whitespace':
       return collapseWhitespace(text);
+    case 'lowercase':
+      return text.toLowerCase();
     case 'lower':
       return collapseWhitespace(text).toLowerCase();
     case 'canonicalize':

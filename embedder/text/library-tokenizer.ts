@@ -8,6 +8,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenizerConfigError } from './errors.ts';
 import { cleanFamilyText, type FamilyCleaning } from './family-cleaning.ts';
+import { PrecompiledCharsmap } from './precompiled-charsmap.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
 import {
   encodeBatch,
@@ -72,6 +73,8 @@ export class LibraryTokenizer implements TextTokenizer {
   readonly suffixIds: readonly number[];
 
   readonly #tokenizer: EncodingTokenizer;
+  /** SentencePiece's own character normalisation, run here instead of the library's approximation. */
+  readonly #charsmap: PrecompiledCharsmap | null;
 
   constructor(files: LibraryTokenizerFiles, options: LibraryTokenizerOptions) {
     const source = files.source ?? 'tokenizer.json';
@@ -82,7 +85,7 @@ export class LibraryTokenizer implements TextTokenizer {
     if (!isObject(json)) fail('expected a JSON object');
     const model = (json as Json)['model'];
     if (!isObject(model)) fail('missing "model" object');
-    const modelType = (model as Json)['type'];
+    const modelType = modelTypeOf(model as Json);
     if (!LIBRARY_MODEL_TYPES.includes(modelType as (typeof LIBRARY_MODEL_TYPES)[number])) {
       fail(`model.type is ${JSON.stringify(modelType)}; supported: ${LIBRARY_MODEL_TYPES.join(', ')}`);
     }
@@ -90,9 +93,12 @@ export class LibraryTokenizer implements TextTokenizer {
     const config = isObject(files.tokenizerConfig) ? files.tokenizerConfig : {};
     const specialTokensMap = isObject(files.specialTokensMap) ? files.specialTokensMap : {};
 
+    const { charsmap, normalizer } = splitPrecompiled((json as Json)['normalizer'], fail);
+    this.#charsmap = charsmap;
     try {
       // The library reads `added_tokens` unconditionally.
-      this.#tokenizer = new Tokenizer({ added_tokens: [], ...(json as Json) }, config) as EncodingTokenizer;
+      const libraryJson = { added_tokens: [], ...(json as Json), normalizer, model: { ...(model as Json), type: modelType } };
+      this.#tokenizer = new Tokenizer(libraryJson, config) as EncodingTokenizer;
     } catch (error) {
       throw new TokenizerConfigError(`${source}: @huggingface/tokenizers cannot load it: ${(error as Error).message}`, {
         cause: error,
@@ -137,7 +143,9 @@ export class LibraryTokenizer implements TextTokenizer {
     if (typeof text !== 'string') {
       throw new TypeError(`LibraryTokenizer.encode expects a string, got ${typeof text}`);
     }
-    const content = this.#tokenizer.encode(cleanFamilyText(text, this.cleaning), { add_special_tokens: false }).ids;
+    const cleaned = cleanFamilyText(text, this.cleaning);
+    const normalized = this.#charsmap === null ? cleaned : this.#charsmap.normalize(cleaned);
+    const content = this.#tokenizer.encode(normalized, { add_special_tokens: false }).ids;
     const room = this.contextLength - this.prefixIds.length - this.suffixIds.length;
     if (content.length > room) content.length = room;
     return [...this.prefixIds, ...content, ...this.suffixIds];
@@ -158,6 +166,48 @@ export class LibraryTokenizer implements TextTokenizer {
     }
     throw new TokenizerConfigError(`${source}: its post_processor changes the text ids themselves; only tokens added around them are supported`);
   }
+}
+
+/**
+ * `model.type`, or for files written before tokenizers stated it, the type its fields imply (as the
+ * Rust crate's untagged deserialisation reads them).
+ */
+export function modelTypeOf(model: Json): string {
+  if (typeof model['type'] === 'string') return model['type'];
+  if (Array.isArray(model['vocab'])) return 'Unigram';
+  if ('merges' in model) return 'BPE';
+  if ('continuing_subword_prefix' in model || 'max_input_chars_per_word' in model) return 'WordPiece';
+  return 'WordLevel';
+}
+
+/**
+ * Takes a leading `Precompiled` step (SentencePiece's charsmap) out of a tokenizer.json normaliser,
+ * to be run exactly by PrecompiledCharsmap; the rest stays with the library. A Precompiled step
+ * anywhere else is left to the library.
+ */
+function splitPrecompiled(
+  normalizer: unknown,
+  fail: (message: string) => never,
+): { charsmap: PrecompiledCharsmap | null; normalizer: unknown } {
+  const charsmapOf = (step: unknown): PrecompiledCharsmap | null | undefined => {
+    if (!isObject(step) || step['type'] !== 'Precompiled') return undefined;
+    const base64 = step['precompiled_charsmap'];
+    if (base64 === null || base64 === undefined || base64 === '') return null;
+    if (typeof base64 !== 'string') return fail('normalizer Precompiled: precompiled_charsmap is not a base64 string');
+    try {
+      return PrecompiledCharsmap.fromBase64(base64);
+    } catch (error) {
+      return fail(`normalizer Precompiled: ${(error as Error).message}`);
+    }
+  };
+  const alone = charsmapOf(normalizer);
+  if (alone !== undefined) return { charsmap: alone, normalizer: null };
+  if (isObject(normalizer) && normalizer['type'] === 'Sequence' && Array.isArray(normalizer['normalizers'])) {
+    const [first, ...rest] = normalizer['normalizers'] as unknown[];
+    const leading = charsmapOf(first);
+    if (leading !== undefined) return { charsmap: leading, normalizer: { ...normalizer, normalizers: rest } };
+  }
+  return { charsmap: null, normalizer };
 }
 
 /** A special token in a config: a string, or an AddedToken object with `content`. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONTEXT_LENGTH } from './clip-tokenizer.ts';
 import { TokenizerConfigError } from './errors.ts';
 import { FAMILY_CLEANINGS, type FamilyCleaning } from './family-cleaning.ts';
-import { LIBRARY_MODEL_TYPES, LibraryTokenizer, type LibraryTokenizerFiles } from './library-tokenizer.ts';
+import { LIBRARY_MODEL_TYPES, LibraryTokenizer, modelTypeOf, type LibraryTokenizerFiles } from './library-tokenizer.ts';
 import { contextLengthFromModelConfig, loadClipTokenizer } from './load-clip-tokenizer.ts';
 import type { TextTokenizer } from './text-tokenizer.ts';
 import { START_NAMES } from './tokenizer-json.ts';
@@ -24,8 +24,9 @@ export interface LoadTextTokenizerOptions {
   readonly padId?: number;
   /**
    * Cleaning before a library tokenizer (family-cleaning.ts); otherwise OpenCLIP's `clean` from
-   * `modelConfig`, `canonicalize` for a `SiglipTokenizer`, `whitespace` for an OpenCLIP/Immich
-   * config (Immich's `clean_text`), else `none` (as transformers runs a tokenizer.json).
+   * `modelConfig`, `whitespace` for an OpenCLIP/Immich config (Immich's `clean_text`),
+   * `canonicalize` for a `SiglipTokenizer`, `lowercase` for another `do_lower_case` tokenizer
+   * config (SigLIP 2's Gemma), else `none` (as transformers runs a tokenizer.json).
    * CLIP's BPE always cleans as openai's CLIP does.
    */
   readonly cleaning?: FamilyCleaning;
@@ -50,7 +51,7 @@ export function loadTextTokenizer(
   if (!isObject(json) || !isObject(json['model'])) {
     throw new TokenizerConfigError(`${name}: not a tokenizer.json (expected an object with a "model" object)`);
   }
-  const modelType = json['model']['type'] ?? 'BPE';
+  const modelType = modelTypeOf(json['model']);
 
   if (modelType === 'BPE' && hasClipStartToken(json)) {
     const { contextLength, padId, modelConfig } = options;
@@ -130,6 +131,7 @@ function cleaningFromConfigs(modelConfig: unknown, tokenizerConfig: unknown, nam
       `${name}: the model config asks for text cleaning ${JSON.stringify(clean)}; supported: ${FAMILY_CLEANINGS.join(', ')}`,
     );
   }
-  if (isObject(tokenizerConfig) && tokenizerConfig['tokenizer_class'] === 'SiglipTokenizer') return 'canonicalize';
-  return 'none';
+  if (!isObject(tokenizerConfig)) return 'none';
+  if (tokenizerConfig['tokenizer_class'] === 'SiglipTokenizer') return 'canonicalize';
+  return tokenizerConfig['do_lower_case'] === true ? 'lowercase' : 'none';
 }

@@ -142,10 +142,14 @@ describe('text cleaning of the new families', () => {
     const lower = loadTextTokenizer(base, { modelConfig: { text_cfg: { tokenizer_kwargs: { clean: 'lower' } } } }) as LibraryTokenizer;
     expect(lower.cleaning).toBe('lower');
     expect((loadTextTokenizer(base) as LibraryTokenizer).cleaning).toBe('none');
+    const gemma = { ...base, tokenizerConfig: { pad_token: '</s>', tokenizer_class: 'GemmaTokenizer', do_lower_case: true } };
+    expect((loadTextTokenizer(gemma) as LibraryTokenizer).cleaning).toBe('lowercase');
   });
 
   it('collapses whitespace as Python does: U+001C–U+001F are whitespace, U+FEFF is not', () => {
     expect(cleanFamilyText('\u001ca\u3000\u0085b\ufeff ', 'whitespace')).toBe('a b\ufeff');
     expect(cleanFamilyText(' A  B ', 'none')).toBe(' A  B ');
+    expect(cleanFamilyText(' A  B ', 'lowercase')).toBe(' a  b ');
+    expect(cleanFamilyText(' A  B ', 'lower')).toBe('a b');
   });
 });
