@@ -1,6 +1,7 @@
 // npm run bench:embedder — the CLIP embedder on a full-size random ViT-B/32:
 // preprocessing, bare ONNX Runtime vs the HTTP service at several batch
-// sizes, and loadClip end to end vs transformers.js on the same files.
+// sizes, and loadClip end to end vs transformers.js on the same files; then
+// the same on a random SigLIP ViT-B/16 exported by PyTorch (siglip.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -20,6 +21,7 @@ import { startService } from '../support/service-process.ts';
 import { sleep } from '../support/timing.ts';
 import { cosine } from '../support/vectors.ts';
 import { bestSeconds, printTable, printTargets, target, writeResults } from './harness.ts';
+import { SIGLIP_BENCH_MODEL, siglipRows } from './siglip.ts';
 
 const MODELS = resolve('models');
 const MODEL_NAME = 'random-vit-b-32-hf';
@@ -293,6 +295,7 @@ e2eRow('images/s, loadClip vs transformers.js, one call at a time', e2e.images);
 e2eRow('images/s, the same with two calls in flight on each side', e2e.imagesTwoInFlight);
 e2eRow('short texts/s, loadClip vs transformers.js, one call at a time', e2e.texts);
 await clip.close();
+rows.push(...(await siglipRows(join(MODELS, SIGLIP_BENCH_MODEL), { batch: E2E_BATCH })));
 
 console.log();
 printTable(rows);
