@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
-import { UnsupportedFamilyError } from '../../embedder/model/family.ts';
+import { detectFamily, UnsupportedFamilyError } from '../../embedder/model/family.ts';
+import type { ModelFiles } from '../../embedder/model/layout.ts';
+import { gatherPooledRowEarly } from '../../embedder/runtime/pooled-rows.ts';
 import { temporaryDirectory } from '../support/files.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
 import { cosine } from '../support/vectors.ts';
@@ -76,6 +78,12 @@ describe.each([
   it('gathers the last text position early, and leaves the attention-pooling vision head as exported', () => {
     expect(clip.graphs.text).toMatch(/pooled row is gathered before the last \d+ row-wise steps/);
     expect(clip.graphs.vision).toBe('vision graph kept as exported (the attention-pooling head mixes every patch into its output)');
+  });
+
+  it('lets the rewrite move only the pooling the family has', () => {
+    const textGraph = new Uint8Array(readFileSync(join(dir, 'onnx/text_model.onnx')));
+    expect(gatherPooledRowEarly(textGraph, 'pooler_output', ['row'])).not.toBeNull();
+    expect(gatherPooledRowEarly(textGraph, 'pooler_output', ['end-of-text'])).toBeNull();
   });
 
   it("matches PyTorch's embeddings with the rewrite off too", async () => {
@@ -148,6 +156,32 @@ describe('the family read from the files', () => {
     await expect(attempt).rejects.toThrow(UnsupportedFamilyError);
     await expect(attempt).rejects.toThrow(found);
     await expect(attempt).rejects.toThrow(/supported families: clip .*siglip .*siglip2/);
+  });
+
+  it('tells the families of open_clip (Immich) configs apart, and refuses a Hugging Face text tower it does not know', () => {
+    const at = (path: string) => join(dir, 'immich', path);
+    const immich: ModelFiles = {
+      layout: 'immich',
+      dir: join(dir, 'immich'),
+      config: at('config.json'),
+      tokenizer: at('textual/tokenizer.json'),
+      preprocessConfig: at('visual/preprocess_cfg.json'),
+      textModel: at('textual/model.onnx'),
+      visionModel: at('visual/model.onnx'),
+      combined: false,
+    };
+    const vitB32 = { embed_dim: 512, vision_cfg: { image_size: 224, layers: 12, width: 768, patch_size: 32 }, text_cfg: { context_length: 77, vocab_size: 49408 } };
+    expect(detectFamily(immich, vitB32)).toBe('clip');
+    const siglipB16 = {
+      embed_dim: 768,
+      init_logit_bias: -10,
+      vision_cfg: { image_size: 224, timm_model_name: 'vit_base_patch16_siglip_224' },
+      text_cfg: { context_length: 64, vocab_size: 32000, hf_tokenizer_name: 'timm/ViT-B-16-SigLIP', tokenizer_kwargs: { clean: 'canonicalize' } },
+    };
+    expect(detectFamily(immich, siglipB16)).toBe('siglip');
+    const siglip2 = { ...siglipB16, vision_cfg: { timm_model_name: 'vit_base_patch16_siglip_224' }, text_cfg: { hf_tokenizer_name: 'timm/ViT-B-16-SigLIP2' } };
+    expect(detectFamily(immich, siglip2)).toBe('siglip2');
+    expect(() => detectFamily(immich, { embed_dim: 768, text_cfg: { hf_model_name: 'roberta-base' } })).toThrow(/Hugging Face model roberta-base/);
   });
 
   it('refuses a SigLIP whose config.json does not state its learned scale and bias', async () => {

@@ -9,7 +9,7 @@ as Xenova's and onnx-community's exports of SiglipTextModel / SiglipVisionModel 
 with config.json (model_type "siglip"; logit_scale and logit_bias, which the real split exports keep only
 inside their combined onnx/model.onnx, are stated at its top level), preprocessor_config.json
 (SiglipImageProcessor: resize straight to S x S, no crop, mean = std = 0.5) and the tokenizer files of
-the family, linked from test/fixtures/tokenizers/<family>/.
+the family, copied from test/fixtures/tokenizers/<family>/.
 
 The tiny model's vocabulary is the tokenizer's (the SentencePiece fixtures of test/fixtures/tokenizers/
 have 8,000 pieces); --size base is the benchmark's ViT-B/16 with SigLIP's 32,000 rows.
@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -166,8 +167,9 @@ def write_json(path, value):
         f.write('\n')
 
 
-def link_tokenizer(family, out_dir):
-    """The family's real tokenizer files, linked (not copied: Gemma's tokenizer.json alone is 34 MB)."""
+def copy_tokenizer(family, out_dir):
+    """The family's tokenizer files, copied: the model and its references then stay together whatever
+    becomes of the tokenizer fixtures later."""
     source = os.path.join(TOKENIZERS, family)
     names = [n for n in ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json') if os.path.exists(os.path.join(source, n))]
     if 'tokenizer.json' not in names:
@@ -176,7 +178,7 @@ def link_tokenizer(family, out_dir):
         target = os.path.join(out_dir, name)
         if os.path.lexists(target):
             os.remove(target)
-        os.symlink(os.path.relpath(os.path.join(source, name), out_dir), target)
+        shutil.copyfile(os.path.join(source, name), target)
 
 
 # --- references -------------------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ def main():
         store_token_table_float16(text_path, model)
     write_json(os.path.join(out, 'config.json'), hf_config(c, args.family, model.logit_scale.item(), model.logit_bias.item()))
     write_json(os.path.join(out, 'preprocessor_config.json'), preprocessor_config(c.image_size, spec['resample']))
-    link_tokenizer(args.family, out)
+    copy_tokenizer(args.family, out)
     if args.references:
         write_json(os.path.join(out, 'references.json'), references(model, args.family, out, reference_cases(args.family), spec['resample']))
 
