@@ -7,3 +7,6 @@ export const DEMO_MODEL_BANNER =
   "  npm run demo    renders 300 such images and indexes them; then search for 'a red circle' or 'a blue star above a green square'.\n" +
   'For real search, fetch a real CLIP (and start with an empty .data/, since its embeddings have another size):\n' +
   '  npm run model:fetch -- Xenova/clip-vit-base-patch32 && MODEL_DIR=models/Xenova__clip-vit-base-patch32 npm start\x1b[0m';
+
+/** The demo collection's metadata fields (demo/collection/generate.ts) that the search page offers as filters. */
+export const DEMO_FILTERABLE_FIELDS = 'background,objects:number';

@@ -9,7 +9,7 @@
 // starting it to choose your own).
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeCollection } from './collection/generate.ts';
 import { DEMO_SEED } from './train/settings.ts';
@@ -48,7 +48,8 @@ const backfill = spawn(process.execPath, ['--import', 'tsx', 'backfill/cli.ts', 
 const code = await new Promise<number>((resolve) => backfill.once('close', (c) => resolve(c ?? 1)));
 if (code === 0) {
   const worker = process.env.WORKER_URL ?? 'http://127.0.0.1:8787';
-  console.log(`\ntry: curl '${worker}/v1/search?q=a%20red%20circle&k=10'   (each result's metadata has its caption and labels)`);
+  console.log(`\nopen ${worker}/ in a browser and search for 'a red circle', or drop one of the images in ${dirname(written.manifest)}/images on the page`);
+  console.log(`or:  curl '${worker}/v1/search?q=a%20red%20circle&k=10'   (each result's metadata has its caption and labels)`);
   console.log(`     each result's picture: ${worker}/v1/items/<id>/thumbnail`);
 }
 process.exit(code);

@@ -19,8 +19,8 @@ export const schema = z.object({
   EMBEDDER_TOKEN: z.string().optional(),
   /** The embedder's model (MODEL, a hub id, instead); neither set: demo/model, the demo CLIP, with a banner saying so. */
   MODEL_DIR: z.string().optional(),
-  /** The worker's KV, Cache API and R2 data (Miniflare) are kept under this directory; unset, in memory for the run. */
-  WORKER_PERSIST_DIR: z.string().optional(),
+  /** The worker's KV, Cache API and R2 thumbnails (Miniflare) are kept under this directory, beside the index's INDEX_DATA_DIR, so a restart keeps them as it keeps the items. */
+  WORKER_PERSIST_DIR: z.string().min(1).default('.data/worker'),
 });
 
 export type StartSettings = z.output<typeof schema>;

@@ -5,7 +5,7 @@
 // backoff from 250 ms, given up after 5 failures within 60 s, which stops the
 // stack with exit code 1); Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
-import { DEMO_MODEL_BANNER, DEMO_MODEL_DIR } from '../demo/model-banner.ts';
+import { DEMO_FILTERABLE_FIELDS, DEMO_MODEL_BANNER, DEMO_MODEL_DIR } from '../demo/model-banner.ts';
 import { loadStartSettings, type StartSettings } from './start-settings.ts';
 import { DEFAULT_POLICY, Supervisor, type SupervisorEvent } from './supervisor.ts';
 
@@ -28,12 +28,19 @@ function secret(name: string): string {
   return made;
 }
 
+const servesDemoModel = !process.env.MODEL_DIR && !process.env.MODEL && !process.env.EMBEDDER_MODELS;
+
 /** The embedder's model: MODEL_DIR, or MODEL (a hub id the embedder downloads) or EMBEDDER_MODELS (several), else the demo model. */
 function modelEnv(): Record<string, string> {
   if (process.env.MODEL_DIR) return { MODEL_DIR: process.env.MODEL_DIR };
-  if (process.env.MODEL || process.env.EMBEDDER_MODELS) return {};
+  if (!servesDemoModel) return {};
   console.warn(DEMO_MODEL_BANNER);
   return { MODEL_DIR: DEMO_MODEL_DIR };
+}
+
+/** With the demo model, the page offers the demo collection's metadata fields as filters (unless FILTERABLE_FIELDS says otherwise). */
+function modelWorkerEnv(): Record<string, string> {
+  return servesDemoModel && !process.env.FILTERABLE_FIELDS ? { FILTERABLE_FIELDS: DEMO_FILTERABLE_FIELDS } : {};
 }
 
 /** One log line for people: the message of a JSON log line plus its other fields. */
@@ -118,8 +125,8 @@ async function startStack(): Promise<void> {
       EMBEDDER_TOKEN: embedderToken,
       VECTORIZE_URL: `${indexUrl}/client/v4/accounts/local/vectorize/v2/indexes/crossmodal`,
       ADMIN_TOKEN: adminToken,
-      // Beside the index's .data/index, so thumbnails (R2) and the query cache outlive a restart as the items do.
-      WORKER_PERSIST_DIR: process.env.WORKER_PERSIST_DIR ?? '.data/worker',
+      WORKER_PERSIST_DIR: settings.WORKER_PERSIST_DIR,
+      ...modelWorkerEnv(),
     },
     isReady: loggedReady('worker ready'),
   });

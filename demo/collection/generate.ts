@@ -1,5 +1,5 @@
 // The demo collection on disk: rendered images, a backfill manifest
-// (manifest.jsonl: { id, path, metadata: { caption, labels, split } }) and the
+// (manifest.jsonl: { id, path, metadata: { caption, labels, objects, background, split } }) and the
 // full description of each item (items.jsonl: captions, labels, objects and,
 // when a tokenizer is given, the CLIP token ids of each caption, which is what
 // the training script reads).
@@ -73,7 +73,7 @@ export async function writeCollection(options: WriteOptions): Promise<WrittenCol
   for (const item of items) {
     const path = `images/${item.id}.jpg`;
     writeFileSync(join(outDir, path), item.jpeg);
-    manifest.push(JSON.stringify({ id: item.id, path, metadata: { caption: item.captions[0], labels: item.labels, split: item.split } }));
+    manifest.push(JSON.stringify({ id: item.id, path, metadata: { caption: item.captions[0], labels: item.labels, objects: item.scene.objects.length, background: item.scene.background.kind, split: item.split } }));
     described.push(
       JSON.stringify({
         id: item.id,

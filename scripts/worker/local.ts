@@ -8,14 +8,15 @@
 //   await fetch(`${worker.url}/v1/search?q=cat`); ... await worker.close();
 //
 // Run directly (`tsx scripts/worker/local.ts`) it reads WORKER_PORT (8787),
-// EMBEDDER_URLS, EMBEDDER_TOKEN, VECTORIZE_URL, VECTORIZE_TOKEN and
-// ADMIN_TOKEN, and for a model migration VECTORIZE_NEXT_URL and
-// EMBEDDER_NEXT_URLS (worker/README.md#changing-the-model); creates the
-// indexes that are missing, and logs {"msg":"worker ready","url":...} once
-// it serves.
+// WORKER_PERSIST_DIR and every worker setting of worker/config.ts in the
+// environment (EMBEDDER_URLS, VECTORIZE_URL, EMBEDDER_MODEL, ...; a model
+// migration: worker/README.md#changing-the-model); creates the indexes that
+// are missing, with a metadata index per FILTERABLE_FIELDS entry, and logs
+// {"msg":"worker ready","url":...} once it serves.
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Miniflare, type MiniflareOptions, type WorkerOptions } from 'miniflare';
+import { schema as workerSchema } from '../../worker/config.ts';
 import { bundleWorker } from './bundle.ts';
 
 /** wrangler.toml's compatibility date; the Miniflare in package.json supports it. */
@@ -54,7 +55,7 @@ export interface LocalWorkerOptions {
   /** The local index's REST URL: `<base>/client/v4/accounts/<any>/vectorize/v2/indexes/<name>`. */
   vectorizeUrl: string;
   vectorizeToken?: string;
-  /** A model migration: the next index's REST URL and its own embedders (VECTORIZE_NEXT_URL, EMBEDDER_NEXT_URLS). */
+  /** A model migration: the next index's REST URL and its own embedders (VECTORIZE_NEXT_URL, EMBEDDER_NEXT_URLS; none: the primary's, for EMBEDDER_NEXT_MODEL). */
   next?: { vectorizeUrl: string; embedderUrls: string[] };
   adminToken?: string;
   /** Further settings (see worker/config.ts), e.g. { CACHE_TTL_SECONDS: '5' }. */
@@ -88,7 +89,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     ...(options.embedderUrls?.length ? { EMBEDDER_URLS: options.embedderUrls.join(',') } : {}),
     ...(options.embedderToken ? { EMBEDDER_TOKEN: options.embedderToken } : {}),
     ...(options.vectorizeToken ? { VECTORIZE_TOKEN: options.vectorizeToken } : {}),
-    ...(options.next ? { VECTORIZE_NEXT_URL: options.next.vectorizeUrl, EMBEDDER_NEXT_URLS: options.next.embedderUrls.join(',') } : {}),
+    ...(options.next ? { VECTORIZE_NEXT_URL: options.next.vectorizeUrl } : {}),
+    ...(options.next?.embedderUrls.length ? { EMBEDDER_NEXT_URLS: options.next.embedderUrls.join(',') } : {}),
     ...(options.adminToken ? { ADMIN_TOKEN: options.adminToken } : {}),
     // Miniflare passes on a client's own CF-Connecting-IP: one rate-limit bucket for every local client (worker/middleware/rate-limit.ts).
     TRUST_CF_CONNECTING_IP: 'false',
@@ -161,39 +163,53 @@ export async function ensureIndex(options: EnsureIndexOptions): Promise<'created
   return 'created';
 }
 
-/** The embedder's model dimensions, from GET /v1/models (retried while it starts). */
-export async function embedderDimensions(embedderUrl: string, token?: string, timeoutMs = 60_000): Promise<number> {
+/** A model's dimensions, from the embedder's GET /v1/models (retried while it starts): the named one, else its first. */
+export async function embedderDimensions(embedderUrl: string, token?: string, model?: string, timeoutMs = 60_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    let served: { id: string; dim: number }[] | undefined;
     try {
       const response = await fetch(`${embedderUrl.replace(/\/+$/, '')}/v1/models`, {
         headers: token ? { authorization: `Bearer ${token}` } : {},
       });
-      if (response.ok) {
-        const { data } = (await response.json()) as { data: { dim: number }[] };
-        if (data[0]) return data[0].dim;
-      }
+      if (response.ok) served = ((await response.json()) as { data: { id: string; dim: number }[] }).data;
     } catch {
       // not up yet
+    }
+    if (served?.length) {
+      const chosen = model === undefined ? served[0] : served.find((entry) => entry.id === model);
+      if (!chosen) throw new Error(`embedder at ${embedderUrl} does not serve model "${model}" (it serves ${served.map((entry) => entry.id).join(', ')})`);
+      return chosen.dim;
     }
     if (Date.now() > deadline) throw new Error(`embedder at ${embedderUrl} did not answer GET /v1/models`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
+/** The worker settings (worker/config.ts) present in this environment, passed on to the worker as they are. */
+function workerSettingsFrom(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.keys(workerSchema.shape).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const embedderUrls = (env.EMBEDDER_URLS ?? 'http://127.0.0.1:8790').split(/[\s,]+/).filter(Boolean);
   const vectorizeUrl = env.VECTORIZE_URL ?? DEFAULT_INDEX_URL;
-  const dimensions = await embedderDimensions(embedderUrls[0]!, env.EMBEDDER_TOKEN);
+  const dimensions = await embedderDimensions(embedderUrls[0]!, env.EMBEDDER_TOKEN, env.EMBEDDER_MODEL);
   const token = env.VECTORIZE_TOKEN ? { token: env.VECTORIZE_TOKEN } : {};
-  await ensureIndex({ indexUrl: vectorizeUrl, dimensions, ...token });
-  // A migration: the next index gets the next embedders' dimensions.
+  // A new index gets a metadata index for each filterable field: Vectorize filters only on those.
+  const metadataIndexes = workerSchema.shape.FILTERABLE_FIELDS.parse(env.FILTERABLE_FIELDS).map(({ name, type }) => ({ propertyName: name, indexType: type }));
+  await ensureIndex({ indexUrl: vectorizeUrl, dimensions, metadataIndexes, ...token });
+  // A migration: the next index gets the next model's dimensions, from its own embedders or else the primary's.
   const nextEmbedderUrls = (env.EMBEDDER_NEXT_URLS ?? '').split(/[\s,]+/).filter(Boolean);
   const nextVectorizeUrl = env.VECTORIZE_NEXT_URL;
-  if (Boolean(nextVectorizeUrl) !== nextEmbedderUrls.length > 0) throw new Error('a migration needs both VECTORIZE_NEXT_URL and EMBEDDER_NEXT_URLS');
+  if (Boolean(nextVectorizeUrl) !== (nextEmbedderUrls.length > 0 || Boolean(env.EMBEDDER_NEXT_MODEL)))
+    throw new Error('a migration needs VECTORIZE_NEXT_URL and the next model: EMBEDDER_NEXT_URLS, EMBEDDER_NEXT_MODEL or both');
   const next = nextVectorizeUrl ? { vectorizeUrl: nextVectorizeUrl, embedderUrls: nextEmbedderUrls } : undefined;
-  if (next) await ensureIndex({ indexUrl: next.vectorizeUrl, dimensions: await embedderDimensions(next.embedderUrls[0]!, env.EMBEDDER_TOKEN), ...token });
+  if (next) {
+    const nextDimensions = await embedderDimensions((nextEmbedderUrls[0] ?? embedderUrls[0])!, env.EMBEDDER_TOKEN, env.EMBEDDER_NEXT_MODEL);
+    await ensureIndex({ indexUrl: next.vectorizeUrl, dimensions: nextDimensions, metadataIndexes, ...token });
+  }
   const worker = await startLocalWorker({
     port: Number(env.WORKER_PORT ?? 8787),
     embedderUrls,
@@ -203,6 +219,7 @@ async function main(): Promise<void> {
     ...(env.EMBEDDER_TOKEN ? { embedderToken: env.EMBEDDER_TOKEN } : {}),
     ...(env.VECTORIZE_TOKEN ? { vectorizeToken: env.VECTORIZE_TOKEN } : {}),
     ...(env.WORKER_PERSIST_DIR ? { persistDir: env.WORKER_PERSIST_DIR } : {}),
+    vars: workerSettingsFrom(env),
   });
   console.log(JSON.stringify({ level: 30, time: Date.now(), msg: 'worker ready', url: worker.url }));
   const stop = () => void worker.close().then(() => process.exit(0));

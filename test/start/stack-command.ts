@@ -17,6 +17,8 @@ export interface StackCommand {
   child: ChildProcess;
   /** The worker's base URL. */
   url: string;
+  /** The embedder's base URL. */
+  embedderUrl: string;
   /** Every line printed so far, colours removed. */
   lines: string[];
   /** Resolves with the first line (from `from` on) that matches. */
@@ -27,7 +29,7 @@ export interface StackCommand {
   exited: Promise<number | NodeJS.Signals | null>;
 }
 
-/** Starts `npm start`'s module with a fresh tiny model and data directory; `env` overrides. */
+/** Starts `npm start`'s module with a fresh tiny model and data directory; `env` overrides (MODEL_DIR: '' serves the default, the demo model). */
 export async function startStackCommand(env: Record<string, string> = {}): Promise<StackCommand> {
   const dir = temporaryDirectory('start-test-', 'test');
   generate({ arch: 'tiny', outDir: dir, seed: 5, layouts: ['hf'] });
@@ -100,7 +102,7 @@ export async function startStackCommand(env: Record<string, string> = {}): Promi
     if (!reported.length) throw new Error(`npm start reported no pid for ${service}`);
     return reported.at(-1)!;
   };
-  return { child, url: `http://127.0.0.1:${ports.worker}`, lines: plain, waitFor, pid, exited };
+  return { child, url: `http://127.0.0.1:${ports.worker}`, embedderUrl: `http://127.0.0.1:${ports.embedder}`, lines: plain, waitFor, pid, exited };
 }
 
 /** Whether a process with this pid exists. */
