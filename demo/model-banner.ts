@@ -1,5 +1,10 @@
 // What `npm start` says when it serves the demo model because no model was named.
-export { DEMO_MODEL_DIR } from './train/settings.ts';
+import { DEMO_MODEL_DIR } from './train/settings.ts';
+
+export { DEMO_MODEL_DIR };
+/** The name the embedder serves it under (its manifest's name), rather than its directory's, "model". */
+export const DEMO_MODEL_NAME = 'crossmodal-demo-clip';
+export const DEMO_MODEL_SETTING = `${DEMO_MODEL_NAME}=${DEMO_MODEL_DIR}`;
 
 export const DEMO_MODEL_BANNER =
   '\x1b[1;33mNo MODEL_DIR or MODEL given: serving the demo model (demo/model), a small CLIP this project trained on\n' +

@@ -5,7 +5,7 @@
 // backoff from 250 ms, given up after 5 failures within 60 s, which stops the
 // stack with exit code 1); Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
-import { DEMO_FILTERABLE_FIELDS, DEMO_MODEL_BANNER, DEMO_MODEL_DIR } from '../demo/model-banner.ts';
+import { DEMO_FILTERABLE_FIELDS, DEMO_MODEL_BANNER, DEMO_MODEL_SETTING } from '../demo/model-banner.ts';
 import { loadStartSettings, type StartSettings } from './start-settings.ts';
 import { DEFAULT_POLICY, Supervisor, type SupervisorEvent } from './supervisor.ts';
 
@@ -35,7 +35,7 @@ function modelEnv(): Record<string, string> {
   if (process.env.MODEL_DIR) return { MODEL_DIR: process.env.MODEL_DIR };
   if (!servesDemoModel) return {};
   console.warn(DEMO_MODEL_BANNER);
-  return { MODEL_DIR: DEMO_MODEL_DIR };
+  return { EMBEDDER_MODELS: DEMO_MODEL_SETTING };
 }
 
 /** With the demo model, the page offers the demo collection's metadata fields as filters (unless FILTERABLE_FIELDS says otherwise). */

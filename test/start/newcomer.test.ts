@@ -35,8 +35,8 @@ describe('npm start, then npm run demo, on a fresh machine', () => {
     await stack.waitFor(/^search API:/);
     expect(stack.lines.join('\n')).toContain('serving the demo model (demo/model)');
 
-    const info = (await (await fetch(`${stack.url}/v1/info`)).json()) as { model: { dim: number; notice?: string }; filterable: { name: string; type: string }[] };
-    expect(info.model.dim).toBe(64);
+    const info = (await (await fetch(`${stack.url}/v1/info`)).json()) as { model: { id: string; dim: number; notice?: string }; filterable: { name: string; type: string }[] };
+    expect(info.model).toMatchObject({ id: 'crossmodal-demo-clip', dim: 64 });
     expect(info.model.notice).toMatch(/demo model/);
     expect(info.filterable).toEqual([
       { name: 'background', type: 'string' },
