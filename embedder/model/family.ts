@@ -3,11 +3,11 @@
 // the OpenCLIP/Immich layout. A family this embedder cannot serve is refused here, at start, naming
 // what was found.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ModelLayoutError, type ModelFiles } from './layout.ts';
 
-export type FamilyId = 'clip' | 'siglip' | 'siglip2';
-export const SUPPORTED_FAMILIES: readonly FamilyId[] = ['clip', 'siglip', 'siglip2'];
+export type FamilyId = 'clip' | 'siglip' | 'siglip2' | 'multilingual-clip';
+export const SUPPORTED_FAMILIES: readonly FamilyId[] = ['clip', 'siglip', 'siglip2', 'multilingual-clip'];
 
 type Json = Record<string, unknown>;
 
@@ -15,7 +15,8 @@ export class UnsupportedFamilyError extends ModelLayoutError {
   constructor(dir: string, found: string) {
     super(
       `model directory ${dir} holds ${found}, which this embedder does not serve; ` +
-        `supported families: clip (OpenAI CLIP, OpenCLIP), siglip (SigLIP), siglip2 (SigLIP 2 at a fixed resolution)`,
+        `supported families: clip (OpenAI CLIP, OpenCLIP), siglip (SigLIP), siglip2 (SigLIP 2 at a fixed resolution), ` +
+        `multilingual-clip (an XLM-RoBERTa text tower with a CLIP vision tower: Immich's M-CLIP, open_clip's xlm-roberta models)`,
     );
     this.name = 'UnsupportedFamilyError';
   }
@@ -58,9 +59,20 @@ function immichFamily(files: ModelFiles, config: Json): FamilyId {
   const names = [text(vision['timm_model_name']), text(textCfg['hf_tokenizer_name'])].join(' ');
   if (/siglip2/i.test(names)) return 'siglip2';
   if (/siglip/i.test(names) || 'init_logit_bias' in config) return 'siglip';
+  if (hasXlmRobertaText(files, textCfg)) return 'multilingual-clip';
   const hfModel = text(textCfg['hf_model_name']);
   if (hfModel) throw new UnsupportedFamilyError(files.dir, `an open_clip model whose text tower is the Hugging Face model ${hfModel}`);
   return 'clip';
+}
+
+/**
+ * An XLM-RoBERTa text tower: open_clip's xlm-roberta-* configs name it; Immich's M-CLIP exports keep the
+ * vision model's open_clip config, and only textual/tokenizer_config.json tells.
+ */
+function hasXlmRobertaText(files: ModelFiles, textCfg: Json): boolean {
+  if (/xlm-roberta/i.test([text(textCfg['hf_model_name']), text(textCfg['hf_tokenizer_name'])].join(' '))) return true;
+  const tokenizerConfig = readJsonIfPresent(join(dirname(files.tokenizer), 'tokenizer_config.json'));
+  return /^XLMRoberta/.test(text(tokenizerConfig['tokenizer_class']));
 }
 
 export function detectFamily(files: ModelFiles, config: Json): FamilyId {
