@@ -15,6 +15,13 @@ const IMMICH_FILES = [
   'visual/preprocess_cfg.json',
 ];
 
+// Beside textual/model.onnx and visual/model.onnx, a tower over 2 GB keeps its weights in files of its own
+// folder (PyTorch's exporter names them after the tensors: textual/onnx__MatMul_2531,
+// textual/transformer.embeddings.word_embeddings.weight, ... in Immich's M-CLIP exports); every file
+// directly in textual/ or visual/ is fetched, except other runtimes' models.
+const IMMICH_TOWER_FILE = /^(textual|visual)\/[^/]+$/;
+const OTHER_RUNTIMES = /\.(armnn|rknn|tflite)$/;
+
 /** An ONNX file plus its external-data companions ({file}_data, {file}_data_1, …). */
 function withExternalData(files: HubFile[], onnxPath: string): HubFile[] {
   return files.filter((f) => f.path === onnxPath || f.path.startsWith(`${onnxPath}_data`));
@@ -24,7 +31,8 @@ export function selectFiles(files: HubFile[], variant: Variant): { layout: 'hf' 
   const has = (path: string) => files.some((f) => f.path === path);
   if (has('textual/model.onnx') && has('visual/model.onnx')) {
     if (variant !== 'fp32') throw new Error(`the OpenCLIP/Immich layout ships one variant; --variant ${variant} is not available`);
-    return { layout: 'immich', files: files.filter((f) => IMMICH_FILES.includes(f.path) || /^(textual|visual)\/model\.onnx_data/.test(f.path)) };
+    const wanted = (path: string) => IMMICH_FILES.includes(path) || (IMMICH_TOWER_FILE.test(path) && !OTHER_RUNTIMES.test(path));
+    return { layout: 'immich', files: files.filter((f) => wanted(f.path)) };
   }
   const suffix = SUFFIX[variant];
   const split = [`onnx/text_model${suffix}.onnx`, `onnx/vision_model${suffix}.onnx`];
