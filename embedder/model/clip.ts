@@ -8,7 +8,7 @@ import { probePixels, towerWithPooledRowEarly } from '../runtime/pooled-tower.ts
 import { ClipTower, type Modality, type PixelBatch } from '../runtime/tower.ts';
 import type { TokenizedBatch } from '../text/index.ts';
 import { detectFamily, type FamilyId } from './family.ts';
-import { FAMILY_MODULES } from './families/index.ts';
+import { FAMILY_MODULES, type PooledRowRule } from './families/index.ts';
 import { locateModelFiles, type Layout, type Variant } from './layout.ts';
 import type { Scoring } from './scoring.ts';
 
@@ -91,36 +91,22 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
   const padTo = family.padTo(textTower.fixedLength === null);
   const tokenize = (texts: readonly string[]) => tokenizer.tokenize(texts, { padTo });
 
+  // The pooled-row rewrite, where the family's pooling allows it (families/family-module.ts).
+  const rewritten = (tower: ClipTower, rule: PooledRowRule, modelPath: string, provider: Provider, probe: (tower: ClipTower) => Promise<Float32Array>) =>
+    'keep' in rule
+      ? { tower, note: `${tower.modality} graph kept as exported (${rule.keep})` }
+      : towerWithPooledRowEarly(tower, modelPath, provider, options, placeholders, probe, rule.gather);
   const graphs: Record<Modality, string> = { text: 'text graph kept as exported', vision: 'vision graph kept as exported' };
   if (!files.combined && options.pooledRowEarly !== false) {
-    const { text: textRule, vision: visionRule } = family.pooledRows;
-    if ('keep' in textRule) graphs.text = `text graph kept as exported (${textRule.keep})`;
-    else {
-      const probeTokens = { ...tokenize(['a photo of a cat', 'two dogs running through deep snow on a bright winter morning']), batch: 2 };
-      ({ tower: textTower, note: graphs.text } = await towerWithPooledRowEarly(
-        textTower,
-        files.textModel,
-        text.provider,
-        options,
-        placeholders,
-        (tower) => tower.embedTokens(probeTokens),
-        textRule.gather,
-      ));
-    }
-    if ('keep' in visionRule) graphs.vision = `vision graph kept as exported (${visionRule.keep})`;
-    else {
-      const batch = visionTower.fixedBatch ?? 2;
-      const probeImages = { pixels: probePixels(batch, imageSize), batch, size: imageSize };
-      ({ tower: visionTower, note: graphs.vision } = await towerWithPooledRowEarly(
-        visionTower,
-        files.visionModel,
-        vision.provider,
-        options,
-        placeholders,
-        (tower) => tower.embedPixels(probeImages),
-        visionRule.gather,
-      ));
-    }
+    const probeTokens = { ...tokenize(['a photo of a cat', 'two dogs running through deep snow on a bright winter morning']), batch: 2 };
+    ({ tower: textTower, note: graphs.text } = await rewritten(textTower, family.pooledRows.text, files.textModel, text.provider, (tower) =>
+      tower.embedTokens(probeTokens),
+    ));
+    const batch = visionTower.fixedBatch ?? 2;
+    const probeImages = { pixels: probePixels(batch, imageSize), batch, size: imageSize };
+    ({ tower: visionTower, note: graphs.vision } = await rewritten(visionTower, family.pooledRows.vision, files.visionModel, vision.provider, (tower) =>
+      tower.embedPixels(probeImages),
+    ));
   }
 
   const embedPreprocessed = async (pixels: readonly Float32Array[]): Promise<Float32Array[]> => {

@@ -14,7 +14,7 @@ export interface Workload {
   /** Texts of one call; `textCalls` calls are timed after one warm-up call. */
   texts: string[];
   textCalls: number;
-  /** Each figure is the best of this many rounds (the machine is shared). */
+  /** Each figure is the best of this many rounds. */
   rounds: number;
 }
 
