@@ -27,7 +27,12 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 
 function readJsonIfPresent(path: string): Json {
   if (!existsSync(path)) return {};
-  const json: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ModelLayoutError(`${path}: ${(error as Error).message}`);
+  }
   return isObject(json) ? json : {};
 }
 
