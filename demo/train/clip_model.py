@@ -3,14 +3,21 @@ ONNX export has the graph shapes published CLIP exports have (the vision tower a
 convolutional stem before its patch embedding): pre-LN transformer blocks with
 separate q/k/v projections and quick_gelu, a causal text mask, the text pooled at the first
 <|endoftext|> (argmax of the ids, flattened then gathered), the image pooled at the class token,
-and linear projections without bias. The learned logit scale is a parameter of the model."""
+and linear projections without bias. The learned logit scale is a parameter of the model.
+The encoder layer is embedder/model-gen/torch_common/transformer.py's, which the SigLIP fixtures'
+model shares (here with quick_gelu and the queries scaled before the product, as CLIPAttention)."""
 
 import math
+import os
+import sys
 from dataclasses import dataclass, asdict
 
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'embedder', 'model-gen'))
+from torch_common.transformer import EncoderLayer, quick_gelu  # noqa: E402
 
 
 @dataclass
@@ -38,59 +45,8 @@ class ClipConfig:
         return asdict(self)
 
 
-def quick_gelu(x):
-    return x * torch.sigmoid(1.702 * x)
-
-
-class Attention(nn.Module):
-    def __init__(self, width, heads):
-        super().__init__()
-        self.heads = heads
-        self.head_dim = width // heads
-        self.scale = self.head_dim ** -0.5
-        self.q_proj = nn.Linear(width, width)
-        self.k_proj = nn.Linear(width, width)
-        self.v_proj = nn.Linear(width, width)
-        self.out_proj = nn.Linear(width, width)
-
-    def forward(self, x, mask=None):
-        b, n, d = x.shape
-
-        def split(t):
-            return t.view(b, n, self.heads, self.head_dim).transpose(1, 2)
-
-        q = split(self.q_proj(x) * self.scale)
-        k = split(self.k_proj(x))
-        v = split(self.v_proj(x))
-        weights = torch.matmul(q, k.transpose(-1, -2))
-        if mask is not None:
-            weights = weights + mask
-        weights = weights.softmax(dim=-1)
-        out = torch.matmul(weights, v).transpose(1, 2).reshape(b, n, d)
-        return self.out_proj(out)
-
-
-class Mlp(nn.Module):
-    def __init__(self, width, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(width, hidden)
-        self.fc2 = nn.Linear(hidden, width)
-
-    def forward(self, x):
-        return self.fc2(quick_gelu(self.fc1(x)))
-
-
-class Block(nn.Module):
-    def __init__(self, width, heads, mlp_ratio, eps):
-        super().__init__()
-        self.layer_norm1 = nn.LayerNorm(width, eps=eps)
-        self.self_attn = Attention(width, heads)
-        self.layer_norm2 = nn.LayerNorm(width, eps=eps)
-        self.mlp = Mlp(width, width * mlp_ratio)
-
-    def forward(self, x, mask=None):
-        x = x + self.self_attn(self.layer_norm1(x), mask)
-        return x + self.mlp(self.layer_norm2(x))
+def clip_layer(width, heads, c: ClipConfig):
+    return EncoderLayer(width, heads, width * c.mlp_ratio, c.layer_norm_eps, activation=quick_gelu, scale_queries=True)
 
 
 class TextTower(nn.Module):
@@ -98,7 +54,7 @@ class TextTower(nn.Module):
         super().__init__()
         self.token_embedding = nn.Embedding(c.vocab_size, c.text_width)
         self.position_embedding = nn.Embedding(c.context_length, c.text_width)
-        self.layers = nn.ModuleList([Block(c.text_width, c.text_heads, c.mlp_ratio, c.layer_norm_eps) for _ in range(c.text_layers)])
+        self.layers = nn.ModuleList([clip_layer(c.text_width, c.text_heads, c) for _ in range(c.text_layers)])
         self.final_layer_norm = nn.LayerNorm(c.text_width, eps=c.layer_norm_eps)
         self.text_projection = nn.Linear(c.text_width, c.embed_dim, bias=False)
         nn.init.normal_(self.token_embedding.weight, std=0.02)
@@ -133,7 +89,7 @@ class VisionTower(nn.Module):
         nn.init.normal_(self.position_embedding.weight, std=0.02)
         self.register_buffer('position_ids', torch.arange(patches + 1).unsqueeze(0), persistent=False)
         self.pre_layrnorm = nn.LayerNorm(c.vision_width, eps=c.layer_norm_eps)
-        self.layers = nn.ModuleList([Block(c.vision_width, c.vision_heads, c.mlp_ratio, c.layer_norm_eps) for _ in range(c.vision_layers)])
+        self.layers = nn.ModuleList([clip_layer(c.vision_width, c.vision_heads, c) for _ in range(c.vision_layers)])
         self.post_layernorm = nn.LayerNorm(c.vision_width, eps=c.layer_norm_eps)
         self.visual_projection = nn.Linear(c.vision_width, c.embed_dim, bias=False)
 

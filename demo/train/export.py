@@ -11,65 +11,26 @@ model's bytes) is stored as float16 and cast to float32 right after its Gather; 
 weight, and every input and output, stays float32. config.json states the learned logit scale.
 """
 
-import json
 import os
+import sys
 
-import numpy as np
-import onnx
 import torch
-from onnx import helper, numpy_helper, TensorProto
-from torch import nn
 
-OPENAI_MEAN = [0.48145466, 0.4578275, 0.40821073]
-OPENAI_STD = [0.26862954, 0.26130258, 0.27577711]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'embedder', 'model-gen'))
+from torch_common.model_files import OPENAI_MEAN, OPENAI_STD, write_json  # noqa: E402
+from torch_common.onnx_export import Tower, export_onnx, round_to_float16_, token_table_to_float16  # noqa: E402
+
 TEXT_MODEL = 'onnx/text_model.onnx'
 VISION_MODEL = 'onnx/vision_model.onnx'
 TOKEN_EMBEDDING = 'text_model.token_embedding.weight'
 
 
-class TextModelWithProjection(nn.Module):
-    def __init__(self, clip):
-        super().__init__()
-        self.text_model = clip.text_model
-
-    def forward(self, input_ids):
-        return self.text_model(input_ids)
-
-
-class VisionModelWithProjection(nn.Module):
-    def __init__(self, clip):
-        super().__init__()
-        self.vision_model = clip.vision_model
-
-    def forward(self, pixel_values):
-        return self.vision_model(pixel_values)
-
-
-def export_tower(module, example, input_name, output_name, axes, path):
-    torch.onnx.export(
-        module, (example,), path,
+def export_tower(name, tower, example, input_name, output_name, axes, path):
+    export_onnx(
+        Tower(name, tower).eval(), (example,), path,
         input_names=[input_name], output_names=[output_name, 'last_hidden_state'],
         dynamic_axes={input_name: axes, output_name: {0: 'batch_size'}, 'last_hidden_state': axes if input_name == 'input_ids' else {0: 'batch_size'}},
-        opset_version=14, do_constant_folding=True,
     )
-
-
-def token_embedding_to_float16(path):
-    """The token table as float16, with a Cast to float32 after the Gather that reads it."""
-    model = onnx.load(path)
-    graph = model.graph
-    table = next(t for t in graph.initializer if t.name == TOKEN_EMBEDDING)
-    table.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(table).astype(np.float16), TOKEN_EMBEDDING))
-    for index, node in enumerate(list(graph.node)):
-        if node.op_type == 'Gather' and node.input[0] == TOKEN_EMBEDDING:
-            rows = node.output[0]
-            node.output[0] = f'{rows}_float16'
-            graph.node.insert(index + 1, helper.make_node('Cast', [node.output[0]], [rows], to=TensorProto.FLOAT, name=f'{node.name}_to_float32'))
-            break
-    else:
-        raise RuntimeError(f'no Gather reads {TOKEN_EMBEDDING}')
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
 
 
 def hf_config(c, logit_scale):
@@ -106,12 +67,6 @@ def preprocessor_config(size):
     }
 
 
-def write_json(path, value):
-    with open(path, 'w') as f:
-        json.dump(value, f, indent=2)
-        f.write('\n')
-
-
 @torch.no_grad()
 def reference_embeddings(model, validation, normalise, count=6):
     """PyTorch's unit-norm embeddings of a few validation items, for the served model to be checked against."""
@@ -132,18 +87,17 @@ def export_model(model, out_dir, training, validation, normalise):
     text_path = os.path.join(out_dir, TEXT_MODEL)
     vision_path = os.path.join(out_dir, VISION_MODEL)
     example_ids = torch.tensor([[49406, 320, 736, 2866, 49407], [49406, 320, 49407, 49407, 49407]])
-    export_tower(TextModelWithProjection(model).eval(), example_ids, 'input_ids', 'text_embeds', {0: 'batch_size', 1: 'sequence_length'}, text_path)
+    export_tower('text_model', model.text_model, example_ids, 'input_ids', 'text_embeds', {0: 'batch_size', 1: 'sequence_length'}, text_path)
     example_pixels = torch.zeros(2, 3, c.image_size, c.image_size)
-    export_tower(VisionModelWithProjection(model).eval(), example_pixels, 'pixel_values', 'image_embeds', {0: 'batch_size'}, vision_path)
-    token_embedding_to_float16(text_path)
+    export_tower('vision_model', model.vision_model, example_pixels, 'pixel_values', 'image_embeds', {0: 'batch_size'}, vision_path)
+    token_table_to_float16(text_path, TOKEN_EMBEDDING)
     # torch.onnx.export restores the wrapper's (training) mode on the towers; the references need eval
     # mode, as the export has it (batch norm from its running statistics).
     model.eval()
     write_json(os.path.join(out_dir, 'config.json'), hf_config(c, round(model.logit_scale.item(), 6)))
     write_json(os.path.join(out_dir, 'preprocessor_config.json'), preprocessor_config(c.image_size))
     # The float16 table is what the served model reads, so the references use it too.
-    with torch.no_grad():
-        model.text_model.token_embedding.weight.copy_(model.text_model.token_embedding.weight.half().float())
+    round_to_float16_(model.text_model.token_embedding.weight)
     write_json(os.path.join(out_dir, 'training.json'), {
         **training,
         'architecture': c.to_dict(),

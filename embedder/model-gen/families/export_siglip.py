@@ -26,21 +26,22 @@ probabilities of every text with every image.
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import shutil
 import sys
 
 import numpy as np
-import onnx
 import torch
-from onnx import helper, numpy_helper, TensorProto
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, '..')]
 from fixture_images import IMAGES, draw_images, preprocess_siglip  # noqa: E402
 from siglip_model import SiglipConfig, SiglipModel, randomise  # noqa: E402
+from torch_common import model_files  # noqa: E402
+from torch_common.model_files import rounded, write_json  # noqa: E402
+from torch_common.onnx_export import Tower, export_onnx, round_to_float16_, token_table_to_float16  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 TOKENIZERS = os.path.join(ROOT, 'test', 'fixtures', 'tokenizers')
@@ -64,59 +65,25 @@ REFERENCE_IMAGES = ['landscape.jpg', 'rotated_exif6.jpg', 'small_rgba.png', 'gre
 REFERENCE_CASES = [0, 11, 16, 43, 71, 340, 355]
 
 
-class Tower(torch.nn.Module):
-    """One tower under its name in SiglipModel, so that the weights keep the names they have there."""
-
-    def __init__(self, name, tower):
-        super().__init__()
-        self.name = name
-        setattr(self, name, tower)
-
-    def forward(self, x):
-        return getattr(self, self.name)(x)
-
-
 def export_tower(name, tower, example, input_name, axes, path):
-    torch.onnx.export(
+    export_onnx(
         Tower(name, tower).eval(), (example,), path,
         input_names=[input_name], output_names=['pooler_output', 'last_hidden_state'],
         dynamic_axes={input_name: axes, 'pooler_output': {0: 'batch_size'},
                       'last_hidden_state': {0: 'batch_size', 1: 'sequence_length'} if input_name == 'input_ids' else {0: 'batch_size'}},
-        opset_version=14, do_constant_folding=True,
     )
 
 
 def store_token_table_float16(path, model):
     """The exported text graph's token table as float16, with a Cast to float32 right after the Gather
     that reads it; the PyTorch model reads the same rounded values."""
-    with torch.no_grad():
-        weight = model.text_model.token_embedding.weight
-        weight.copy_(weight.half().float())
-    onnx_model = onnx.load(path)
-    graph = onnx_model.graph
-    table = next(t for t in graph.initializer if t.name == TOKEN_TABLE)
-    table.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(table).astype(np.float16), TOKEN_TABLE))
-    for index, node in enumerate(list(graph.node)):
-        if node.op_type == 'Gather' and node.input[0] == TOKEN_TABLE:
-            rows = node.output[0]
-            node.output[0] = f'{rows}_float16'
-            graph.node.insert(index + 1, helper.make_node('Cast', [node.output[0]], [rows], to=TensorProto.FLOAT, name=f'{node.name}_to_float32'))
-            break
-    else:
-        raise RuntimeError(f'no Gather reads {TOKEN_TABLE}')
-    onnx.checker.check_model(onnx_model)
-    onnx.save(onnx_model, path)
+    round_to_float16_(model.text_model.token_embedding.weight)
+    token_table_to_float16(path, TOKEN_TABLE)
 
 
 def tokenizer_vocab_size(family):
-    """One more than the largest id the family's tokenizer.json can produce."""
-    with open(os.path.join(TOKENIZERS, family, 'tokenizer.json')) as f:
-        tokenizer = json.load(f)
-    vocab = tokenizer['model']['vocab']
-    # Unigram: a list of [piece, score], ids by position; BPE/WordPiece: {piece: id}.
-    ids = list(range(len(vocab))) if isinstance(vocab, list) else list(vocab.values())
-    ids += [token['id'] for token in tokenizer.get('added_tokens', [])]
-    return max(ids) + 1
+    """The token table's rows for the family's tokenizer.json."""
+    return model_files.tokenizer_vocab_size(os.path.join(TOKENIZERS, family, 'tokenizer.json'))
 
 
 def reference_cases(family):
@@ -161,12 +128,6 @@ def preprocessor_config(size, resample):
     }
 
 
-def write_json(path, value):
-    with open(path, 'w') as f:
-        json.dump(value, f, indent=2)
-        f.write('\n')
-
-
 def copy_tokenizer(family, out_dir):
     """The family's tokenizer files, copied: the model and its references then stay together whatever
     becomes of the tokenizer fixtures later."""
@@ -185,10 +146,6 @@ def copy_tokenizer(family, out_dir):
 
 def unit(t):
     return torch.nn.functional.normalize(t, dim=-1)
-
-
-def rounded(t):
-    return [float(f'{v:.8g}') for v in t.tolist()]
 
 
 @torch.no_grad()

@@ -12,13 +12,20 @@ onnx-community/siglip2-*-ONNX) are this same architecture with Gemma's tokenizer
   final_layer_norm, the last position pooled (last_hidden_state[:, -1, :]) and a linear head to the
   vision width.
 - Scoring: logits = exp(logit_scale) * cos + logit_bias, read through a sigmoid.
+
+The encoder layer is ../torch_common/transformer.py's, which the demo CLIP shares (here with gelu tanh
+and the scores scaled after the product, as SiglipAttention).
 """
 
+import os
+import sys
 from dataclasses import dataclass, asdict
 
 import torch
 from torch import nn
-import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from torch_common.transformer import EncoderLayer, Mlp, gelu_tanh  # noqa: E402
 
 
 @dataclass
@@ -41,49 +48,8 @@ class SiglipConfig:
         return asdict(self)
 
 
-class Attention(nn.Module):
-    def __init__(self, width, heads):
-        super().__init__()
-        self.heads = heads
-        self.head_dim = width // heads
-        self.scale = self.head_dim ** -0.5
-        self.q_proj = nn.Linear(width, width)
-        self.k_proj = nn.Linear(width, width)
-        self.v_proj = nn.Linear(width, width)
-        self.out_proj = nn.Linear(width, width)
-
-    def forward(self, x):
-        b, n, d = x.shape
-
-        def split(t):
-            return t.view(b, n, self.heads, self.head_dim).transpose(1, 2)
-
-        q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
-        weights = (torch.matmul(q, k.transpose(2, 3)) * self.scale).softmax(dim=-1)
-        return self.out_proj(torch.matmul(weights, v).transpose(1, 2).reshape(b, n, d))
-
-
-class Mlp(nn.Module):
-    def __init__(self, width, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(width, hidden)
-        self.fc2 = nn.Linear(hidden, width)
-
-    def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x), approximate='tanh'))
-
-
-class EncoderLayer(nn.Module):
-    def __init__(self, width, heads, hidden, eps):
-        super().__init__()
-        self.layer_norm1 = nn.LayerNorm(width, eps=eps)
-        self.self_attn = Attention(width, heads)
-        self.layer_norm2 = nn.LayerNorm(width, eps=eps)
-        self.mlp = Mlp(width, hidden)
-
-    def forward(self, x):
-        x = x + self.self_attn(self.layer_norm1(x))
-        return x + self.mlp(self.layer_norm2(x))
+def siglip_layer(width, heads, hidden, c: SiglipConfig):
+    return EncoderLayer(width, heads, hidden, c.layer_norm_eps, activation=gelu_tanh, scale_queries=False)
 
 
 class TextTransformer(nn.Module):
@@ -91,7 +57,7 @@ class TextTransformer(nn.Module):
         super().__init__()
         self.token_embedding = nn.Embedding(c.vocab_size, c.text_width)
         self.position_embedding = nn.Embedding(c.max_position_embeddings, c.text_width)
-        self.layers = nn.ModuleList([EncoderLayer(c.text_width, c.text_heads, c.text_intermediate, c.layer_norm_eps) for _ in range(c.text_layers)])
+        self.layers = nn.ModuleList([siglip_layer(c.text_width, c.text_heads, c.text_intermediate, c) for _ in range(c.text_layers)])
         self.final_layer_norm = nn.LayerNorm(c.text_width, eps=c.layer_norm_eps)
         self.head = nn.Linear(c.text_width, c.vision_width)
 
@@ -112,7 +78,7 @@ class AttentionPoolingHead(nn.Module):
         self.probe = nn.Parameter(torch.randn(1, 1, c.vision_width))
         self.attention = nn.MultiheadAttention(c.vision_width, c.vision_heads, batch_first=True)
         self.layernorm = nn.LayerNorm(c.vision_width, eps=c.layer_norm_eps)
-        self.mlp = Mlp(c.vision_width, c.vision_intermediate)
+        self.mlp = Mlp(c.vision_width, c.vision_intermediate, gelu_tanh)
 
     def forward(self, x):
         probe = self.probe.repeat(x.shape[0], 1, 1)
@@ -128,7 +94,7 @@ class VisionTransformer(nn.Module):
         patches = (c.image_size // c.patch_size) ** 2
         self.position_embedding = nn.Embedding(patches, c.vision_width)
         self.register_buffer('position_ids', torch.arange(patches).unsqueeze(0), persistent=False)
-        self.layers = nn.ModuleList([EncoderLayer(c.vision_width, c.vision_heads, c.vision_intermediate, c.layer_norm_eps) for _ in range(c.vision_layers)])
+        self.layers = nn.ModuleList([siglip_layer(c.vision_width, c.vision_heads, c.vision_intermediate, c) for _ in range(c.vision_layers)])
         self.post_layernorm = nn.LayerNorm(c.vision_width, eps=c.layer_norm_eps)
         self.head = AttentionPoolingHead(c)
 

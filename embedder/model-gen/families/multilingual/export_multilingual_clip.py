@@ -32,21 +32,22 @@ import hashlib
 import json
 import math
 import os
+import sys
 
 import numpy as np
-import onnx
 import torch
 import torch.nn.functional as F
-from onnx import TensorProto, helper, numpy_helper
 from PIL import Image, ImageOps
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+from torch_common.model_files import OPENAI_MEAN, OPENAI_STD, rounded, tokenizer_vocab_size, write_json  # noqa: E402
+from torch_common.onnx_export import export_onnx, token_table_to_float16  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 TOKENIZER = os.path.join(ROOT, 'test', 'fixtures', 'tokenizers', 'xlm-roberta')
 TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']
 CONTEXT = 77
 PAD_ID = 1
-OPENAI_MEAN = [0.48145466, 0.4578275, 0.40821073]
-OPENAI_STD = [0.26862954, 0.26130258, 0.27577711]
 
 TEXT = dict(width=32, layers=2, heads=2, intermediate=64, max_positions=CONTEXT + PAD_ID + 2, eps=1e-5)
 VISION = dict(image_size=32, patch=8, width=32, layers=2, heads=2, mlp=128, eps=1e-5)
@@ -186,34 +187,8 @@ def randomise_norms(model, generator):
 # Export.
 
 
-def store_token_table_float16(path, table_name):
-    """The token table as float16, with a Cast to float32 right after the Gather that reads it."""
-    model = onnx.load(path)
-    graph = model.graph
-    table = next(t for t in graph.initializer if t.name == table_name)
-    table.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(table).astype(np.float16), table_name))
-    for index, node in enumerate(list(graph.node)):
-        if node.op_type == 'Gather' and node.input[0] == table_name:
-            rows = node.output[0]
-            node.output[0] = f'{rows}_float16'
-            graph.node.insert(index + 1, helper.make_node('Cast', [node.output[0]], [rows], to=TensorProto.FLOAT, name=f'{node.name}_to_float32'))
-            break
-    else:
-        raise RuntimeError(f'no Gather reads {table_name}')
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
-
-
 def export(module, args, input_names, path):
-    torch.onnx.export(module.eval(), args, path, input_names=input_names, output_names=['embedding'],
-                      opset_version=14, do_constant_folding=True)
-
-
-def tokenizer_vocab_size():
-    with open(os.path.join(TOKENIZER, 'tokenizer.json')) as f:
-        tokenizer = json.load(f)
-    ids = list(range(len(tokenizer['model']['vocab']))) + [t['id'] for t in tokenizer['added_tokens']]
-    return max(ids) + 1
+    export_onnx(module.eval(), args, path, input_names=input_names, output_names=['embedding'])
 
 
 def link_tokenizer(out):
@@ -272,16 +247,6 @@ def reference_texts():
     return [(cases[i], ids[i]) for i in chosen]
 
 
-def rounded(tensor):
-    return [float(f'{v:.8g}') for v in tensor.tolist()]
-
-
-def write_json(path, value):
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump(value, f, ensure_ascii=False, indent=1)
-        f.write('\n')
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', required=True)
@@ -291,7 +256,7 @@ def main():
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed + 1)
 
-    text_tower = MultilingualTextTower(tokenizer_vocab_size(), TEXT, EMBED_DIM).eval()
+    text_tower = MultilingualTextTower(tokenizer_vocab_size(os.path.join(TOKENIZER, 'tokenizer.json')), TEXT, EMBED_DIM).eval()
     vision_tower = VisionTower(VISION, EMBED_DIM).eval()
     randomise_norms(text_tower, generator)
     randomise_norms(vision_tower, generator)
@@ -302,7 +267,7 @@ def main():
     text_path = os.path.join(out, 'textual', 'model.onnx')
     example_ids = torch.ones(1, CONTEXT, dtype=torch.int32)
     export(text_tower, (example_ids, torch.ones(1, CONTEXT, dtype=torch.int32)), ['input_ids', 'attention_mask'], text_path)
-    store_token_table_float16(text_path, TOKEN_TABLE)
+    token_table_to_float16(text_path, TOKEN_TABLE)
     size = VISION['image_size']
     export(vision_tower, (torch.zeros(1, 3, size, size),), ['image'], os.path.join(out, 'visual', 'model.onnx'))
     link_tokenizer(out)
@@ -311,11 +276,11 @@ def main():
         'vision_cfg': {'image_size': size, 'layers': VISION['layers'], 'width': VISION['width'], 'patch_size': VISION['patch']},
         'text_cfg': {'context_length': CONTEXT, 'vocab_size': 49408, 'width': 32, 'heads': 2, 'layers': 2},
         'crossmodal_random_weights': 'random weights written by embedder/model-gen/families/multilingual/export_multilingual_clip.py',
-    })
+    }, indent=1, ensure_ascii=False)
     write_json(os.path.join(out, 'visual', 'preprocess_cfg.json'), {
         'size': [size, size], 'mode': 'RGB', 'mean': OPENAI_MEAN, 'std': OPENAI_STD,
         'interpolation': 'bicubic', 'resize_mode': 'shortest', 'fill_color': 0,
-    })
+    }, indent=1, ensure_ascii=False)
 
     texts = reference_texts()
     files = draw_images(os.path.join(out, 'images'))
@@ -335,7 +300,7 @@ def main():
                                'embedding': rounded(embedding)})
     write_json(os.path.join(out, 'references.json'), {
         'family': 'multilingual-clip', 'context_length': CONTEXT, 'pad_id': PAD_ID, 'texts': text_rows, 'images': image_rows,
-    })
+    }, indent=1, ensure_ascii=False)
 
 
 if __name__ == '__main__':
