@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'image_too_large',
   'body_too_large',
   'model_not_found',
+  'scoring_unavailable',
   'unauthorized',
   // refused by the HTTP layer before any route (server.ts)
   'bad_request',

@@ -34,10 +34,13 @@ export interface Clip {
   readonly family: FamilyId;
   readonly layout: Layout;
   readonly dim: number;
-  /** How cosine similarities become probabilities: CLIP's softmax at its temperature, SigLIP's sigmoid per pair. */
+  /**
+   * How cosine similarities become probabilities: CLIP's softmax at its temperature, SigLIP's sigmoid per
+   * pair; unavailable (with the reason) for a SigLIP whose files hold neither its scale nor its bias.
+   */
   readonly scoring: Scoring;
-  /** Multiplier of cosine similarities (`scoring.scale`: CLIP's learned temperature, SigLIP's sigmoid scale). */
-  readonly logitScale: number;
+  /** Multiplier of cosine similarities (`scoring.scale`: CLIP's learned temperature, SigLIP's sigmoid scale); null where scoring is unavailable. */
+  readonly logitScale: number | null;
   readonly provider: Provider;
   readonly imageSize: number;
   readonly contextLength: number;
@@ -132,7 +135,7 @@ export async function loadClip(modelDir: string, options: LoadClipOptions = {}):
     layout: files.layout,
     dim,
     scoring,
-    logitScale: scoring.scale,
+    logitScale: scoring.kind === 'unavailable' ? null : scoring.scale,
     provider: text.provider,
     imageSize,
     contextLength: tokenizer.contextLength,

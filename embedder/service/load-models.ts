@@ -87,6 +87,7 @@ export async function loadModels(config: EmbedderConfig, { metrics, decodeBudget
         },
         `model ${name} embedding on ${clip.provider === 'cuda' ? 'CUDA' : 'the CPU'}`,
       );
+      if (clip.scoring.kind === 'unavailable') log.warn({ model: name, dir }, `model ${name}: scoring unavailable: ${clip.scoring.reason}`);
       metrics.model.set({ model: name, layout: clip.layout, provider: clip.provider, dim: String(clip.dim) }, 1);
     }
     return new ModelSet(loaded);

@@ -1,8 +1,9 @@
 // Model families behind loadClip: SigLIP and SigLIP 2 served end to end from random-weight models that
 // PyTorch exported (test/fixtures/families/, embedder/model-gen/families/), against PyTorch's own pooled
-// outputs, embeddings and sigmoid probabilities; and the family read from the files, an unsupported
-// one refused at start.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// outputs, embeddings and sigmoid probabilities; the family read from the files, an unsupported
+// one refused at start; and a SigLIP without its learned scale and bias, which embeds and searches
+// but does not score.
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
@@ -184,8 +185,145 @@ describe('the family read from the files', () => {
     expect(() => detectFamily(immich, { embed_dim: 768, text_cfg: { hf_model_name: 'roberta-base' } })).toThrow(/Hugging Face model roberta-base/);
   });
 
-  it('refuses a SigLIP whose config.json does not state its learned scale and bias', async () => {
-    const target = withConfig('siglip-without-scale', { model_type: 'siglip', text_config: { vocab_size: 32000 } });
-    await expect(loadClip(target)).rejects.toThrow(/must state the model's learned logit_scale .* and logit_bias/);
+  it('refuses a SigLIP whose config.json states only one of its learned scale and bias, or not as numbers', async () => {
+    const onlyScale = withConfig('siglip-scale-only', { model_type: 'siglip', text_config: { vocab_size: 32000 }, logit_scale: 2.3 });
+    await expect(loadClip(onlyScale)).rejects.toThrow(/must state both of the model's learned logit_scale .* and logit_bias as numbers, or neither \(found 2.3 and undefined\)/);
+    const text = withConfig('siglip-text-bias', { model_type: 'siglip', text_config: { vocab_size: 32000 }, logit_scale: 2.3, logit_bias: '-10' });
+    await expect(loadClip(text)).rejects.toThrow(/found 2.3 and "-10"/);
+  });
+});
+
+/** The sorted model list of GET /v1/models. */
+interface ModelEntry {
+  id: string;
+  family: string;
+  logit_scale?: number;
+  scoring: { kind: string; scale?: number; bias?: number; reason?: string };
+}
+
+// Xenova's and onnx-community's SigLIP repositories hold the learned logit_scale and logit_bias only in
+// their combined onnx/model.onnx, which `npm run model:fetch` does not download beside the split towers.
+describe('a SigLIP whose files hold neither its learned scale nor its bias (a split export as downloaded)', () => {
+  const complete = join(FIXTURES, 'siglip');
+  const reference = JSON.parse(readFileSync(join(complete, 'references.json'), 'utf8')) as References;
+  const images = reference.images.map((image) => new Uint8Array(readFileSync(join(complete, image.file))));
+  const dataUrl = (i: number) => `data:image/${reference.images[i]!.file.endsWith('.png') ? 'png' : 'jpeg'};base64,${Buffer.from(images[i]!).toString('base64')}`;
+  const root = temporaryDirectory('siglip-unscored-');
+  /** The SigLIP fixture copied, its config.json without logit_scale and logit_bias; the committed fixture stays as it is. */
+  const withoutScoring = (name: string) => {
+    const target = join(root, name);
+    cpSync(complete, target, { recursive: true });
+    const { logit_scale: _scale, logit_bias: _bias, ...config } = JSON.parse(readFileSync(join(complete, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(target, 'config.json'), JSON.stringify(config, null, 2));
+    return target;
+  };
+  const bare = withoutScoring('bare');
+  // The same model's combined graph, exported by torch as Optimum does (model-gen/families/export_siglip_combined.py).
+  const combined = withoutScoring('with-combined-graph');
+  cpSync(join(FIXTURES, 'siglip-combined', 'model.onnx'), join(combined, 'onnx', 'model.onnx'));
+  const [tinyClip] = generate({ arch: 'tiny', outDir: join(root, 'clip'), seed: 5, layouts: ['hf'] });
+
+  let unscored: Clip;
+  let scored: Clip;
+  let embedder: ServiceProcess;
+  beforeAll(async () => {
+    [unscored, scored] = await Promise.all([loadClip(bare), loadClip(complete)]);
+    const models = `bare=${bare},complete=${complete},combined=${combined},clip=${tinyClip!.dir}`;
+    embedder = await startService('embedder/main.ts', { EMBEDDER_MODELS: models, EMBEDDER_PORT: '0', EMBEDDER_THREADS: '1' }, 'embedder ready');
+  });
+  afterAll(async () => {
+    await Promise.all([unscored?.close(), scored?.close(), embedder?.stop()]);
+  });
+
+  it('loads, its scoring unavailable with the reason: what to add to config.json, and where the values come from', () => {
+    expect(unscored.family).toBe('siglip');
+    expect(unscored.logitScale).toBeNull();
+    expect(unscored.scoring.kind).toBe('unavailable');
+    const { reason } = unscored.scoring as { reason: string };
+    expect(reason).toContain('"logit_scale": <SiglipModel\'s logit_scale parameter, the log of the scale> and "logit_bias": <its logit_bias parameter>');
+    expect(reason).toContain('the original PyTorch checkpoint (model.logit_scale.item(), model.logit_bias.item())');
+    expect(reason).toContain("the repository's combined onnx/model.onnx");
+    expect(reason).toContain('Embeddings and search are served without them');
+  });
+
+  it('embeds texts and images exactly as the same model with its scale and bias', async () => {
+    const texts = reference.texts.map((t) => t.text);
+    expect(await unscored.embedTexts(texts)).toEqual(await scored.embedTexts(texts));
+    expect(await unscored.embedImages(images)).toEqual(await scored.embedImages(images));
+  });
+
+  it('warns once at start, naming the model and what config.json needs', () => {
+    const warnings = embedder.logs.filter((line) => line.includes('scoring unavailable'));
+    expect(warnings).toHaveLength(1);
+    const warning = JSON.parse(warnings[0]!) as { level: number; model: string; msg: string };
+    expect(warning.model).toBe('bare');
+    expect(warning.level).toBe(40);
+    expect(warning.msg).toContain('add both at the top level of config.json');
+  });
+
+  it('reads the scale and bias from a combined onnx/model.onnx beside the split towers', async () => {
+    const clip = await loadClip(combined);
+    try {
+      expect(clip.scoring).toEqual({ kind: 'sigmoid', scale: Math.exp(reference.logit_scale), bias: reference.logit_bias });
+    } finally {
+      await clip.close();
+    }
+  });
+
+  it('lists each model\'s scoring in GET /v1/models: its kind, and the scale and bias where known', async () => {
+    const { data } = (await (await fetch(`${embedder.url}/v1/models`)).json()) as { data: ModelEntry[] };
+    const [unscoredEntry, completeEntry, combinedEntry, clipEntry] = data;
+    expect(unscoredEntry).not.toHaveProperty('logit_scale');
+    expect(unscoredEntry!.scoring).toEqual({ kind: 'unavailable', reason: (unscored.scoring as { reason: string }).reason });
+    const sigmoid = { kind: 'sigmoid', scale: Math.exp(reference.logit_scale), bias: reference.logit_bias };
+    expect([completeEntry!.logit_scale, completeEntry!.scoring]).toEqual([sigmoid.scale, sigmoid]);
+    expect([combinedEntry!.logit_scale, combinedEntry!.scoring]).toEqual([sigmoid.scale, sigmoid]);
+    expect([clipEntry!.family, clipEntry!.logit_scale, clipEntry!.scoring]).toEqual(['clip', 100, { kind: 'softmax', scale: 100 }]);
+  });
+
+  it('serves /v1/embed/text, /v1/embed/image and /v1/embeddings as the complete model does', async () => {
+    const embedText = (model: string) => post(`${embedder.url}/v1/embed/text`, { texts: reference.texts.map((t) => t.text), model });
+    const [bareText, completeText] = await Promise.all([embedText('bare'), embedText('complete')]);
+    expect(bareText.status).toBe(200);
+    expect(bareText.body.embeddings).toEqual(completeText.body.embeddings);
+    const embedImage = async (model: string) => {
+      const response = await fetch(`${embedder.url}/v1/embed/image?model=${model}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: images[0]! });
+      return { status: response.status, body: (await response.json()) as { embeddings: number[][] } };
+    };
+    const [bareImage, completeImage] = await Promise.all([embedImage('bare'), embedImage('complete')]);
+    expect(bareImage.status).toBe(200);
+    expect(bareImage.body.embeddings).toEqual(completeImage.body.embeddings);
+    const embeddings = (model: string) => post(`${embedder.url}/v1/embeddings`, { input: [reference.texts[1]!.text, { image: dataUrl(1) }], model });
+    const [bareOpenAi, completeOpenAi] = await Promise.all([embeddings('bare'), embeddings('complete')]);
+    expect(bareOpenAi.status).toBe(200);
+    expect(bareOpenAi.body.data).toEqual(completeOpenAi.body.data);
+  });
+
+  it('answers /v1/similarity with the cosines, and instead of probabilities the reason they are unavailable', async () => {
+    const request = (model: string) => post(`${embedder.url}/v1/similarity`, { texts: reference.texts.map((t) => t.text), images: images.map((_, i) => dataUrl(i)), model });
+    const [bareAnswer, completeAnswer] = await Promise.all([request('bare'), request('complete')]);
+    expect(bareAnswer.status).toBe(200);
+    expect(bareAnswer.body.scores).toEqual(completeAnswer.body.scores);
+    expect(bareAnswer.body).not.toHaveProperty('probabilities');
+    expect(bareAnswer.body.probabilities_unavailable).toBe((unscored.scoring as { reason: string }).reason);
+    expect(completeAnswer.body).not.toHaveProperty('probabilities_unavailable');
+  });
+
+  it("answers PyTorch's probabilities from the scale and bias of the combined graph", async () => {
+    const { status, body } = await post(`${embedder.url}/v1/similarity`, { texts: reference.texts.map((t) => t.text), images: images.map((_, i) => dataUrl(i)), model: 'combined' });
+    expect(status).toBe(200);
+    const probabilities = body.probabilities as number[][];
+    reference.probabilities.rows.forEach((row, t) => row.forEach((p, i) => expect(probabilities[t]![i]).toBeCloseTo(p, 5)));
+  });
+
+  it('refuses /v1/classify with 422 scoring_unavailable and the reason, and keeps serving', async () => {
+    const labels = reference.texts.filter((t) => t.text !== '').map((t) => t.text);
+    const { status, body } = await post(`${embedder.url}/v1/classify`, { image: dataUrl(0), labels, template: '{}', model: 'bare' });
+    expect(status).toBe(422);
+    const error = body.error as { code: string; message: string };
+    expect(error.code).toBe('scoring_unavailable');
+    expect(error.message).toBe(`model bare cannot classify: ${(unscored.scoring as { reason: string }).reason}`);
+    const complete = await post(`${embedder.url}/v1/classify`, { image: dataUrl(0), labels, template: '{}', model: 'complete' });
+    expect(complete.status).toBe(200);
   });
 });

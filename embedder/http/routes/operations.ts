@@ -7,6 +7,19 @@ import { failureResponse, jsonResponse, serveRoute } from '../../../common/http/
 import type { EmbedderDeps } from '../context.ts';
 import { requestRules } from '../validation.ts';
 
+const scoringSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('softmax'), scale: z.number() }),
+    z.object({ kind: z.literal('sigmoid'), scale: z.number(), bias: z.number() }),
+    z.object({ kind: z.literal('unavailable'), reason: z.string() }),
+  ])
+  .meta({
+    id: 'ModelScoring',
+    description:
+      'How the model turns cosines into probabilities (/v1/classify, /v1/similarity): softmax over the labels at scale (CLIP), ' +
+      "sigmoid(scale · cosine + bias) per pair (SigLIP), or unavailable, with the reason (a SigLIP whose files hold neither learned value: it still embeds and searches).",
+  });
+
 const modelsSchema = z
   .object({
     object: z.literal('list'),
@@ -21,7 +34,8 @@ const modelsSchema = z
         provider: z.string(),
         image_size: z.number().int(),
         context_length: z.number().int(),
-        logit_scale: z.number(),
+        logit_scale: z.number().optional().meta({ description: 'The multiplier of cosines (scoring.scale); absent where scoring is unavailable.' }),
+        scoring: scoringSchema,
         family: z.string().meta({ description: 'The model family (model/families/): clip, siglip, ...' }),
         notice: z
           .string()
@@ -61,7 +75,8 @@ export function operationRoutes(app: OpenAPIHono, { models, metrics, metricsToke
           provider: clip.provider,
           image_size: clip.imageSize,
           context_length: clip.contextLength,
-          logit_scale: clip.logitScale,
+          ...(clip.logitScale !== null ? { logit_scale: clip.logitScale } : {}),
+          scoring: clip.scoring,
           family: clip.family,
           ...(notice ? { notice } : {}),
         };

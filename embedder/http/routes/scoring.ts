@@ -1,5 +1,7 @@
 // Text × image similarity and zero-shot classification with the model's own
 // scoring (model/scoring.ts): CLIP's softmax at its temperature, SigLIP's sigmoid per pair.
+// A model whose scoring is unavailable (a SigLIP without its learned scale and bias) still
+// answers cosines; classification, which is nothing but probabilities, is refused (422).
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { failureResponse, jsonPost, jsonResponse, serveRoute } from '../../../common/http/routes.ts';
@@ -18,6 +20,10 @@ const similarityResponse = z
       .array(z.array(z.number()))
       .optional()
       .meta({ description: "Models scored per pair (SigLIP): sigmoid(scale · cosine + bias), each text and image's match probability, same layout as scores." }),
+    probabilities_unavailable: z
+      .string()
+      .optional()
+      .meta({ description: 'A model scored per pair whose learned scale and bias are unknown (a SigLIP without them): why probabilities is absent, and what the model needs.' }),
   })
   .meta({ id: 'SimilarityResponse' });
 
@@ -35,6 +41,8 @@ const failures = {
   413: failureResponse('Image or body too large'),
   429: failureResponse('Queue full (see Retry-After)'),
 };
+
+const unavailable = { 422: failureResponse("The model's scoring is unavailable (scoring_unavailable), with the reason: a SigLIP without its learned scale and bias") };
 
 export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps): void {
   const text = limitedText(limits);
@@ -67,22 +75,25 @@ export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps
       model: service.name,
       scores: rows,
       ...(scoring.kind === 'sigmoid' ? { probabilities: rows.map((row) => row.map((cos) => pairProbability(scoring, cos)!)) } : {}),
+      ...(scoring.kind === 'unavailable' ? { probabilities_unavailable: scoring.reason } : {}),
     } satisfies z.input<typeof similarityResponse>);
   });
 
   const classifyRoute = jsonPost('/v1/classify', classify, {
     summary: "Zero-shot classification of an image among labels, with the model's own scoring (CLIP: softmax over the labels; SigLIP: a sigmoid per label)",
-    responses: { 200: jsonResponse('The labels, most probable first', classifyResponse), ...failures },
+    responses: { 200: jsonResponse('The labels, most probable first', classifyResponse), ...failures, ...unavailable },
   });
   serveRoute(app, classifyRoute, requestRules, async (c, { json: body }) => {
     const service = models.select(body.model);
     if (!body.template.includes('{}')) throw new ApiError(400, 'invalid_request', 'template must contain {} where the label goes');
+    const { scoring } = service.clip;
+    if (scoring.kind === 'unavailable') throw new ApiError(422, 'scoring_unavailable', `model ${service.name} cannot classify: ${scoring.reason}`);
     const image = await resolveImageReference(body.image, limits);
     const prompts = body.labels.map((l) => body.template.replace('{}', l));
     const [[v], t] = await Promise.all([service.embedImages([image], c.req.raw.signal), service.embedTexts(prompts, c.req.raw.signal)]);
     const dim = service.clip.dim;
     const cos = Array.from(dotScores(v!, stack(t, dim), dim));
-    const probs = labelProbabilities(service.clip.scoring, cos);
+    const probs = labelProbabilities(scoring, cos);
     const labels = body.labels.map((label, i) => ({ label, probability: probs[i]!, score: cos[i]! }));
     return c.json({ model: service.name, labels: labels.sort((a, b) => b.probability - a.probability) } satisfies z.input<typeof classifyResponse>);
   });

@@ -6,8 +6,13 @@
 // - image: resized straight to the square input, no crop, mean = std = 0.5 (preprocessor_config.json);
 //   the vision tower pools with an attention-pooling head (a learned probe attends over the patches),
 //   which has no row to gather early;
-// - scoring: a sigmoid per (text, image) pair at the learned scale and bias.
-import { ModelLayoutError } from '../layout.ts';
+// - scoring: a sigmoid per (text, image) pair at the learned scale and bias (config.json, or a combined
+//   onnx/model.onnx); unavailable, with the reason, where the model's files hold neither.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readSigmoidParameters } from '../combined-scoring.ts';
+import { ModelLayoutError, type ModelFiles } from '../layout.ts';
+import type { Scoring } from '../scoring.ts';
 import { loadTextTokenizer } from '../../text/load-text-tokenizer.ts';
 import type { FamilyModule, ModelConfig } from './family-module.ts';
 import type { FamilyId } from '../family.ts';
@@ -26,19 +31,55 @@ function contextLength(config: ModelConfig): number {
   return stated;
 }
 
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * The combined graphs that may hold SiglipModel's parameters: the one served, or beside split towers the
+ * combined graph of the same variant (onnx/model_quantized.onnx beside text_model_quantized.onnx), then
+ * the fp32 one.
+ */
+function combinedGraphs(files: ModelFiles): string[] {
+  if (files.combined) return [files.textModel];
+  if (files.layout !== 'hf') return [];
+  const suffix = /text_model(.*)\.onnx$/.exec(basename(files.textModel))?.[1] ?? '';
+  return [...new Set([`model${suffix}.onnx`, 'model.onnx'])].map((name) => join(dirname(files.textModel), name)).filter((path) => existsSync(path));
+}
+
+/** What a SigLIP without its learned scale and bias lacks, and where the two values come from. */
+function missingParametersReason(problems: readonly string[]): string {
+  return (
+    "SigLIP's sigmoid scoring (/v1/classify, /v1/similarity's probabilities) needs the model's learned logit_scale and logit_bias, " +
+    `which its split ONNX towers do not carry and its config.json does not state${problems.length ? ` (${problems.join('; ')})` : ''}. ` +
+    'Embeddings and search are served without them. To score, add both at the top level of config.json, ' +
+    '"logit_scale": <SiglipModel\'s logit_scale parameter, the log of the scale> and "logit_bias": <its logit_bias parameter>, ' +
+    "read from the original PyTorch checkpoint (model.logit_scale.item(), model.logit_bias.item()), " +
+    "or put the repository's combined onnx/model.onnx in the model directory, from which they are read"
+  );
+}
+
 /**
  * exp(logit_scale) and logit_bias, as SiglipModel holds them (its parameters `logit_scale`, a log, and
- * `logit_bias`). The split exports leave both out of their graphs, so config.json must state them.
+ * `logit_bias`): from config.json, else from a combined graph (combined-scoring.ts); the split exports
+ * leave both out of their graphs. Without them, scoring is unavailable and says why.
  */
-function sigmoidScoring(config: ModelConfig, dir: string) {
+function sigmoidScoring(config: ModelConfig, files: ModelFiles): Scoring {
   const { logit_scale: scale, logit_bias: bias } = config;
-  if (typeof scale !== 'number' || typeof bias !== 'number' || !Number.isFinite(scale) || !Number.isFinite(bias))
-    throw new ModelLayoutError(
-      `${dir}/config.json must state the model's learned logit_scale (the log of the sigmoid's scale, as SiglipModel ` +
-        `holds it) and logit_bias as numbers (found ${JSON.stringify(scale)} and ${JSON.stringify(bias)}): split ONNX ` +
-        'exports do not carry them, and SigLIP scores are sigmoid(exp(logit_scale) · cos + logit_bias)',
-    );
-  return { kind: 'sigmoid', scale: Math.exp(scale), bias } as const;
+  if (scale !== undefined || bias !== undefined) {
+    if (!isFiniteNumber(scale) || !isFiniteNumber(bias))
+      throw new ModelLayoutError(
+        `${files.config} must state both of the model's learned logit_scale (the log of the sigmoid's scale, as SiglipModel ` +
+          `holds it) and logit_bias as numbers, or neither (found ${JSON.stringify(scale)} and ${JSON.stringify(bias)}): ` +
+          'SigLIP scores are sigmoid(exp(logit_scale) · cos + logit_bias)',
+      );
+    return { kind: 'sigmoid', scale: Math.exp(scale), bias };
+  }
+  const problems: string[] = [];
+  for (const graph of combinedGraphs(files)) {
+    const read = readSigmoidParameters(graph);
+    if (!('problem' in read)) return { kind: 'sigmoid', ...read };
+    problems.push(read.problem.replace(`${files.dir}/`, ''));
+  }
+  return { kind: 'unavailable', reason: missingParametersReason(problems) };
 }
 
 function siglipModule(id: FamilyId & ('siglip' | 'siglip2')): FamilyModule {
@@ -51,7 +92,7 @@ function siglipModule(id: FamilyId & ('siglip' | 'siglip2')): FamilyModule {
       text: { gather: ['row'] },
       vision: { keep: 'the attention-pooling head mixes every patch into its output' },
     },
-    scoring: (config, files) => sigmoidScoring(config, files.dir),
+    scoring: sigmoidScoring,
   };
 }
 
