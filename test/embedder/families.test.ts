@@ -3,7 +3,7 @@
 // outputs, embeddings and sigmoid probabilities; the family read from the files, an unsupported
 // one refused at start; and a SigLIP without its learned scale and bias, which embeds and searches
 // but does not score.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
@@ -265,6 +265,23 @@ describe('a SigLIP whose files hold neither its learned scale nor its bias (a sp
     const clip = await loadClip(combined);
     try {
       expect(clip.scoring).toEqual({ kind: 'sigmoid', scale: Math.exp(reference.logit_scale), bias: reference.logit_bias });
+    } finally {
+      await clip.close();
+    }
+  });
+
+  it('served from the combined graph alone, embeds as PyTorch does and scores with the graph\'s values', async () => {
+    const only = withoutScoring('combined-graph-only');
+    rmSync(join(only, 'onnx'), { recursive: true });
+    mkdirSync(join(only, 'onnx'));
+    cpSync(join(FIXTURES, 'siglip-combined', 'model.onnx'), join(only, 'onnx', 'model.onnx'));
+    const clip = await loadClip(only);
+    try {
+      expect(clip.scoring).toEqual({ kind: 'sigmoid', scale: Math.exp(reference.logit_scale), bias: reference.logit_bias });
+      const texts = await clip.embedTexts(reference.texts.map((t) => t.text));
+      reference.texts.forEach((t, i) => expect(cosine(texts[i]!, t.embedding)).toBeGreaterThanOrEqual(0.99999));
+      const embedded = await clip.embedImages(images);
+      reference.images.forEach((image, i) => expect(cosine(embedded[i]!, image.embedding)).toBeGreaterThanOrEqual(0.99999));
     } finally {
       await clip.close();
     }

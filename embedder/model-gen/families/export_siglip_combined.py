@@ -21,9 +21,11 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, '..')]
 from export_siglip import CONTEXT, FAMILIES, store_token_table_float16, tokenizer_vocab_size  # noqa: E402
 from siglip_model import SiglipConfig, SiglipModel, randomise  # noqa: E402
+from torch_common.onnx_export import export_onnx  # noqa: E402
 
 
 class CombinedSiglip(torch.nn.Module):
@@ -62,7 +64,7 @@ def main():
     randomise(model, args.seed)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    torch.onnx.export(
+    export_onnx(
         CombinedSiglip(model).eval(), (torch.ones(2, CONTEXT, dtype=torch.long), torch.zeros(2, 3, c.image_size, c.image_size)), args.out,
         input_names=['input_ids', 'pixel_values'],
         output_names=['logits_per_image', 'logits_per_text', 'text_embeds', 'image_embeds'],
@@ -70,7 +72,6 @@ def main():
                       'logits_per_image': {0: 'image_batch_size', 1: 'text_batch_size'},
                       'logits_per_text': {0: 'text_batch_size', 1: 'image_batch_size'},
                       'text_embeds': {0: 'text_batch_size'}, 'image_embeds': {0: 'image_batch_size'}},
-        opset_version=14, do_constant_folding=True,
     )
     store_token_table_float16(args.out, model)
 
