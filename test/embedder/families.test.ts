@@ -298,6 +298,22 @@ describe('a SigLIP whose files hold neither its learned scale nor its bias (a sp
     expect([clipEntry!.family, clipEntry!.logit_scale, clipEntry!.scoring]).toEqual(['clip', 100, { kind: 'softmax', scale: 100 }]);
   });
 
+  it('documents these answers in its OpenAPI document', async () => {
+    interface Schema { properties?: Record<string, Schema>; oneOf?: Schema[]; anyOf?: Schema[]; const?: string; enum?: string[] }
+    const doc = (await (await fetch(`${embedder.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, Schema> };
+    };
+    const { ModelScoring: scoring, SimilarityResponse: similarity } = doc.components.schemas;
+    expect((scoring!.oneOf ?? scoring!.anyOf)!.map((variant) => variant.properties!.kind!.const ?? variant.properties!.kind!.enum?.[0])).toEqual([
+      'softmax',
+      'sigmoid',
+      'unavailable',
+    ]);
+    expect(Object.keys(similarity!.properties!)).toEqual(['model', 'scores', 'probabilities', 'probabilities_unavailable']);
+    expect(Object.keys(doc.paths['/v1/classify']!.post!.responses)).toContain('422');
+  });
+
   it('serves /v1/embed/text, /v1/embed/image and /v1/embeddings as the complete model does', async () => {
     const embedText = (model: string) => post(`${embedder.url}/v1/embed/text`, { texts: reference.texts.map((t) => t.text), model });
     const [bareText, completeText] = await Promise.all([embedText('bare'), embedText('complete')]);
