@@ -1,17 +1,10 @@
 // npm run bench:embedder — the CLIP embedder on a full-size random ViT-B/32:
 // preprocessing, bare ONNX Runtime vs the HTTP service at several batch
-// sizes, and loadClip end to end vs transformers.js on the same files; then
-// the same on a random SigLIP ViT-B/16 exported by PyTorch (siglip.ts).
+// sizes, and loadClip end to end vs transformers.js on the same files (in a
+// process of its own: transformers-process.ts); then the same on a random
+// SigLIP ViT-B/16 exported by PyTorch (siglip.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  AutoProcessor,
-  AutoTokenizer,
-  CLIPTextModelWithProjection,
-  CLIPVisionModelWithProjection,
-  RawImage,
-  env as transformersEnv,
-} from '@huggingface/transformers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { loadClip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
@@ -22,6 +15,8 @@ import { sleep } from '../support/timing.ts';
 import { cosine } from '../support/vectors.ts';
 import { bestSeconds, printTable, printTargets, target, writeResults } from './harness.ts';
 import { SIGLIP_BENCH_MODEL, siglipRows } from './siglip.ts';
+import { interleave, perSecond } from './throughput.ts';
+import { startTransformers } from './transformers-process.ts';
 
 const MODELS = resolve('models');
 const MODEL_NAME = 'random-vit-b-32-hf';
@@ -48,26 +43,23 @@ const photos = await Promise.all(Array.from({ length: 16 }, (_, i) => photoJpeg(
 // multipart, batching), not preprocessing, which has rows of its own.
 const thumbnails = await Promise.all(Array.from({ length: 16 }, (_, i) => photoJpeg(224, 224, { seed: 40 + i })));
 
+// The reference, on the same directory, from here to the end-to-end rows.
+const reference = await startTransformers(modelDir);
+
 // ---- preprocessing -----------------------------------------------------------
-transformersEnv.allowRemoteModels = false;
-transformersEnv.localModelPath = `${MODELS}/`;
-const processor = await AutoProcessor.from_pretrained(MODEL_NAME);
-const transformersPreprocess = async (bytes: Uint8Array) => processor(await RawImage.fromBlob(new Blob([bytes])));
 const preprocessMs: Record<string, number> = {};
-// Interleaved round by round, best of each: a burst of load on this shared machine then hits all three alike.
+// Each side times its own call (transformers.js in its process), best of each.
+const msOf = async (run: () => Promise<unknown>) => (await bestSeconds(1, run)) * 1000;
 for (const [name, bytes, rounds] of [['640x480', small, 30], ['4000x3000', large, 10]] as const) {
-  const best = { ours: Infinity, theirs: Infinity, fast: Infinity };
-  const time = async (key: keyof typeof best, run: () => Promise<unknown>) => {
-    best[key] = Math.min(best[key], (await bestSeconds(1, run)) * 1000);
-  };
-  for (let round = 0; round < rounds; round++) {
-    await time('ours', () => clip.preprocess(bytes));
-    await time('theirs', () => transformersPreprocess(bytes));
-    await time('fast', () => clip.preprocess(bytes, 'fast'));
-  }
-  const { ours, theirs, fast } = best;
+  const { ours, theirs, fast } = await interleave(
+    rounds,
+    { ours: () => msOf(() => clip.preprocess(bytes)), theirs: () => reference.preprocessMs(bytes), fast: () => msOf(() => clip.preprocess(bytes, 'fast')) },
+    'lowest',
+  );
   preprocessMs[name] = theirs / ours;
-  rows.push({ section: 'preprocess', what: `${name} JPEG → 3×224×224`, batch: 1, ours: `${ours.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / ours });
+  // transformers.js resizes with sharp, not Pillow: its pixels are close to ours, not equal.
+  const toReference = cosine(await clip.preprocess(bytes), await reference.preprocess(bytes));
+  rows.push({ section: 'preprocess', what: `${name} JPEG → 3×224×224 (cosine ${toReference.toFixed(5)} to transformers.js)`, batch: 1, ours: `${ours.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / ours });
   const agreement = cosine(await clip.preprocess(bytes), await clip.preprocess(bytes, 'fast'));
   rows.push({ section: 'preprocess', what: `${name}, decode 'fast' (cosine ${agreement.toFixed(5)} to exact)`, batch: 1, ours: `${fast.toFixed(1)} ms`, reference: `${theirs.toFixed(1)} ms (transformers.js)`, ratio: theirs / fast });
 }
@@ -110,13 +102,10 @@ async function bareTextsPerSecond(batch: number, session = bareSessions.text): P
 }
 
 // The rewrite's gain: the same bare loop on the rewritten and the exported graph, interleaved.
-const rewriteGain = { images: { rewritten: 0, exported: 0 }, texts: { rewritten: 0, exported: 0 } };
-for (let round = 0; round < 3; round++) {
-  rewriteGain.images.rewritten = Math.max(rewriteGain.images.rewritten, await bareImagesPerSecond(16));
-  rewriteGain.images.exported = Math.max(rewriteGain.images.exported, await bareImagesPerSecond(16, bareSessions.visionExported));
-  rewriteGain.texts.rewritten = Math.max(rewriteGain.texts.rewritten, await bareTextsPerSecond(16));
-  rewriteGain.texts.exported = Math.max(rewriteGain.texts.exported, await bareTextsPerSecond(16, bareSessions.textExported));
-}
+const rewriteGain = {
+  images: await interleave(3, { rewritten: () => bareImagesPerSecond(16), exported: () => bareImagesPerSecond(16, bareSessions.visionExported) }),
+  texts: await interleave(3, { rewritten: () => bareTextsPerSecond(16), exported: () => bareTextsPerSecond(16, bareSessions.textExported) }),
+};
 for (const [what, { rewritten, exported }] of [
   ['images/s, bare run, pooled-row graph vs as exported', rewriteGain.images],
   ['short texts/s, bare run, pooled-row graph vs as exported', rewriteGain.texts],
@@ -161,15 +150,11 @@ try {
   };
   for (const batch of BATCHES) {
     const [sendThumbnails, sendPhotos] = [await sendImages(thumbnails, batch), await sendImages(photos, batch)];
-    // Interleaved rounds, best of each, as everywhere in this file.
-    let bare = 0;
-    let http = 0;
-    let httpPhotos = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      bare = Math.max(bare, await bareImagesPerSecond(batch));
-      http = Math.max(http, await httpPerSecond(sendThumbnails, batch, IMAGES_PER_POINT));
-      httpPhotos = Math.max(httpPhotos, await httpPerSecond(sendPhotos, batch, IMAGES_PER_POINT));
-    }
+    const { bare, http, httpPhotos } = await interleave(ROUNDS, {
+      bare: () => bareImagesPerSecond(batch),
+      http: () => httpPerSecond(sendThumbnails, batch, IMAGES_PER_POINT),
+      httpPhotos: () => httpPerSecond(sendPhotos, batch, IMAGES_PER_POINT),
+    });
     httpRatios.images[batch] = http / bare;
     rows.push({ section: 'images/s', what: 'HTTP, 224×224 JPEGs vs bare run', batch, ours: http, reference: bare, ratio: http / bare });
     rows.push({ section: 'images/s', what: 'HTTP, 640×480 JPEGs (preprocessing shares the cores) vs bare run', batch, ours: httpPhotos, reference: bare, ratio: httpPhotos / bare });
@@ -178,12 +163,7 @@ try {
     const body = JSON.stringify({ texts: texts(batch) });
     const sendTexts = () =>
       fetch(`${embedder.url}/v1/embed/text`, { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/octet-stream' } });
-    let bare = 0;
-    let http = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      bare = Math.max(bare, await bareTextsPerSecond(batch));
-      http = Math.max(http, await httpPerSecond(sendTexts, batch, IMAGES_PER_POINT * 4));
-    }
+    const { bare, http } = await interleave(ROUNDS, { bare: () => bareTextsPerSecond(batch), http: () => httpPerSecond(sendTexts, batch, IMAGES_PER_POINT * 4) });
     httpRatios.texts[batch] = http / bare;
     rows.push({ section: 'texts/s', what: 'HTTP (tokenizing included) vs bare run', batch, ours: http, reference: bare, ratio: http / bare });
   }
@@ -238,62 +218,40 @@ await bareSessions.vision.release();
 await bareSessions.text.release();
 
 // ---- end to end: loadClip vs transformers.js on the same directory ------------
-const visionModel = await CLIPVisionModelWithProjection.from_pretrained(MODEL_NAME, { dtype: 'fp32', device: 'cpu' });
-const textModel = await CLIPTextModelWithProjection.from_pretrained(MODEL_NAME, { dtype: 'fp32', device: 'cpu' });
-const tokenizer = await AutoTokenizer.from_pretrained(MODEL_NAME);
 const E2E_BATCH = 16;
-const imageBatches = Array.from({ length: Math.max(2, IMAGES_PER_POINT / E2E_BATCH) }, () => photos.slice(0, E2E_BATCH));
-
-/**
- * Images/s with `inFlight` calls at a time. One at a time is how transformers.js' documentation calls
- * it; with two, a batch can decode while the other runs (the service works that way).
- */
-async function imagesPerSecond(embed: (batch: Uint8Array[]) => Promise<unknown>, inFlight: number): Promise<number> {
-  await embed(imageBatches[0]!);
-  const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < imageBatches.length) await embed(imageBatches[next++]!);
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return (imageBatches.length * E2E_BATCH) / ((performance.now() - started) / 1000);
-}
-
-const transformersEmbedImages = async (batch: Uint8Array[]) => {
-  const images = await Promise.all(batch.map((b) => RawImage.fromBlob(new Blob([b]))));
-  return visionModel(await processor(images));
+const e2ePhotos = photos.slice(0, E2E_BATCH);
+const e2eTexts = texts(E2E_BATCH);
+const E2E_IMAGE_CALLS = Math.max(2, Math.floor(IMAGES_PER_POINT / E2E_BATCH));
+const E2E_TEXT_CALLS = 16;
+// The first photo's and text's embeddings on each side: both compute the same model (transformers.js
+// resizes with sharp, not Pillow, so its image embedding is close to ours, not equal).
+const agreement = {
+  image: cosine((await clip.embedImages(e2ePhotos.slice(0, 1)))[0]!, (await reference.embedImages(e2ePhotos.slice(0, 1)))[0]!),
+  text: cosine((await clip.embedTexts(e2eTexts.slice(0, 1)))[0]!, (await reference.embedTexts(e2eTexts.slice(0, 1)))[0]!),
 };
-
-async function textsPerSecond(embed: (t: string[]) => Promise<unknown>): Promise<number> {
-  const batch = texts(E2E_BATCH);
-  await embed(batch);
-  const runs = 16;
-  const started = performance.now();
-  for (let r = 0; r < runs; r++) await embed(batch);
-  return (runs * E2E_BATCH) / ((performance.now() - started) / 1000);
-}
-
-// Interleaved rounds, best of each, the side that goes first alternating: the
-// machine is shared, and both sides get the same chances. Images and texts are
-// separate phases, so the garbage an image pass leaves is not collected in the
+// Both sides make exactly the same calls. One at a time is how transformers.js' documentation calls
+// it; with two in flight, a batch can decode while the other runs (the service works that way).
+// Images and texts are separate phases, so the garbage an image pass leaves is not collected in the
 // middle of a text measurement.
-async function compare(rounds: number, ours: () => Promise<number>, theirs: () => Promise<number>): Promise<{ ours: number; theirs: number }> {
-  const best = { ours: 0, theirs: 0 };
-  const sides = [async () => void (best.ours = Math.max(best.ours, await ours())), async () => void (best.theirs = Math.max(best.theirs, await theirs()))];
-  for (let round = 0; round < rounds; round++) for (const side of round % 2 ? sides.toReversed() : sides) await side();
-  return best;
-}
-const embedTextsTransformers = async (t: string[]) => textModel(tokenizer(t, { padding: true, truncation: true }));
+const e2eImages = (inFlight: number) => ({
+  ours: () => perSecond(E2E_BATCH, E2E_IMAGE_CALLS, () => clip.embedImages(e2ePhotos), inFlight),
+  theirs: () => reference.imagesPerSecond(e2ePhotos, E2E_IMAGE_CALLS, inFlight),
+});
 const e2e = {
-  images: await compare(4, () => imagesPerSecond((b) => clip.embedImages(b), 1), () => imagesPerSecond(transformersEmbedImages, 1)),
-  imagesTwoInFlight: await compare(2, () => imagesPerSecond((b) => clip.embedImages(b), 2), () => imagesPerSecond(transformersEmbedImages, 2)),
-  texts: await compare(8, () => textsPerSecond((t) => clip.embedTexts(t)), () => textsPerSecond(embedTextsTransformers)),
+  images: await interleave(4, e2eImages(1)),
+  imagesTwoInFlight: await interleave(2, e2eImages(2)),
+  texts: await interleave(8, {
+    ours: () => perSecond(E2E_BATCH, E2E_TEXT_CALLS, () => clip.embedTexts(e2eTexts)),
+    theirs: () => reference.textsPerSecond(e2eTexts, E2E_TEXT_CALLS),
+  }),
 };
+await reference.close();
 const e2eRow = (what: string, { ours, theirs }: { ours: number; theirs: number }) =>
   rows.push({ section: 'end to end', what, batch: E2E_BATCH, ours, reference: theirs, ratio: ours / theirs });
-e2eRow('images/s, loadClip vs transformers.js, one call at a time', e2e.images);
+const toReference = (cosineValue: number) => `cosine ${cosineValue.toFixed(5)} to transformers.js`;
+e2eRow(`images/s (${toReference(agreement.image)}), loadClip vs transformers.js, one call at a time`, e2e.images);
 e2eRow('images/s, the same with two calls in flight on each side', e2e.imagesTwoInFlight);
-e2eRow('short texts/s, loadClip vs transformers.js, one call at a time', e2e.texts);
+e2eRow(`short texts/s (${toReference(agreement.text)}), loadClip vs transformers.js, one call at a time`, e2e.texts);
 await clip.close();
 rows.push(...(await siglipRows(join(MODELS, SIGLIP_BENCH_MODEL), { batch: E2E_BATCH })));
 

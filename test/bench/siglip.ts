@@ -1,20 +1,24 @@
 // The SigLIP rows of npm run bench:embedder: a random SigLIP ViT-B/16 at 224 (text width 768, 12
 // layers, vocabulary 32,000) exported by PyTorch (embedder/model-gen/families/export_siglip.py, at
 // bench time into models/), images/s and texts/s of loadClip against transformers.js on the same
-// files. Standalone: node --import tsx test/bench/siglip.ts [model dir] (any SigLIP directory).
+// files (transformers.js in a process of its own: transformers-process.ts). Standalone: node --import tsx test/bench/siglip.ts [model dir] (any SigLIP directory).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadClip } from '../../embedder/index.ts';
 import { photoJpeg } from '../support/photo.ts';
 import { cosine } from '../support/vectors.ts';
 import { printTable } from './harness.ts';
-import { measureThroughput, type Throughput, type Workload } from './siglip-throughput.ts';
+import { interleave, perSecond } from './throughput.ts';
+import { startTransformers } from './transformers-process.ts';
 
 export const SIGLIP_BENCH_MODEL = 'random-siglip-b16-hf';
 const EXPORTER = 'embedder/model-gen/families/export_siglip.py';
 const QUERIES = ['a photo of a dog', 'sunset over mountains', 'red shoes', 'a bowl of ramen', 'city at night', 'two cats on a sofa', 'a vintage car', 'snowy forest'];
+
+// Calls timed per round, each of one batch.
+const IMAGE_CALLS = 4;
+const TEXT_CALLS = 16;
 
 type Row = Record<string, string | number>;
 
@@ -37,58 +41,50 @@ export async function siglipRows(modelDir: string, { batch = 16, rounds = 2 } = 
     execFileSync('nice', ['/usr/bin/python3', EXPORTER, '--family', 'siglip', '--size', 'base', '--out', modelDir], { stdio: 'inherit' });
   }
   const photos = await Promise.all(Array.from({ length: batch }, (_, i) => photoJpeg(640, 480, { seed: 70 + i })));
-  const work: Workload = { photos: photos.map((p) => new Uint8Array(p)), imageCalls: 4, texts: Array.from({ length: batch }, (_, i) => QUERIES[i % QUERIES.length]!), textCalls: 16, rounds };
+  const texts = Array.from({ length: batch }, (_, i) => QUERIES[i % QUERIES.length]!);
 
   const clip = await loadClip(modelDir);
-  const [[ourImage], [ourText]] = await Promise.all([clip.embedImages(work.photos.slice(0, 1)), clip.embedTexts(work.texts.slice(0, 1))]);
-  const dir = mkdtempSync(join(tmpdir(), 'bench-siglip-'));
-  const ours: Throughput = { imagesPerSecond: 0, textsPerSecond: 0 };
-  let theirs: Throughput & { image: number[]; text: number[] } = { imagesPerSecond: 0, textsPerSecond: 0, image: [], text: [] };
-  const best = (a: Throughput, b: Throughput) => ({ imagesPerSecond: Math.max(a.imagesPerSecond, b.imagesPerSecond), textsPerSecond: Math.max(a.textsPerSecond, b.textsPerSecond) });
+  const reference = await startTransformers(modelDir);
   try {
-    const files = photos.map((photo, i) => {
-      const file = join(dir, `photo-${i}.jpg`);
-      writeFileSync(file, photo);
-      return file;
+    // The first photo's and text's embeddings on each side: both compute the same model.
+    const [ourImage] = await clip.embedImages(photos.slice(0, 1));
+    const [ourText] = await clip.embedTexts(texts.slice(0, 1));
+    const [theirImage] = await reference.embedImages(photos.slice(0, 1));
+    const [theirText] = await reference.embedTexts(texts.slice(0, 1));
+    // Images and texts in separate phases, as in the CLIP rows.
+    const images = await interleave(rounds, {
+      ours: () => perSecond(batch, IMAGE_CALLS, () => clip.embedImages(photos)),
+      theirs: () => reference.imagesPerSecond(photos, IMAGE_CALLS),
     });
-    const workloadFile = join(dir, 'workload.json');
-    writeFileSync(workloadFile, JSON.stringify({ ...work, photos: files, rounds: 1 }));
-    const sides = [
-      async () => Object.assign(ours, best(ours, await measureThroughput((images) => clip.embedImages(images), (texts) => clip.embedTexts(texts), { ...work, rounds: 1 }))),
-      async () => {
-        const output = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/transformers-siglip.ts', resolve(modelDir), workloadFile], { encoding: 'utf8' });
-        const round = JSON.parse(output.trim().split('\n').at(-1)!) as typeof theirs;
-        theirs = { ...round, ...best(theirs, round) };
+    const shortTexts = await interleave(rounds, {
+      ours: () => perSecond(batch, TEXT_CALLS, () => clip.embedTexts(texts)),
+      theirs: () => reference.textsPerSecond(texts, TEXT_CALLS),
+    });
+    // transformers.js resizes with sharp, not Pillow: its image embedding is close to ours, not equal.
+    const agreement = (a: ArrayLike<number>, b: ArrayLike<number>) => `cosine ${cosine(a, b).toFixed(5)} to transformers.js`;
+    const name = basename(modelDir);
+    return [
+      {
+        section,
+        what: `${name} images/s (640×480 JPEGs; ${agreement(ourImage!, theirImage!)}), loadClip vs transformers.js`,
+        batch,
+        ours: images.ours,
+        reference: images.theirs,
+        ratio: images.ours / images.theirs,
+      },
+      {
+        section,
+        what: `${name} short texts/s (padded to 64; ${agreement(ourText!, theirText!)}), loadClip vs transformers.js`,
+        batch,
+        ours: shortTexts.ours,
+        reference: shortTexts.theirs,
+        ratio: shortTexts.ours / shortTexts.theirs,
       },
     ];
-    // Interleaved rounds, best of each, the side that goes first alternating (the machine is shared).
-    for (let round = 0; round < rounds; round++) for (const side of round % 2 ? sides.toReversed() : sides) await side();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await reference.close();
     await clip.close();
   }
-
-  // transformers.js resizes with sharp, not Pillow: its image embedding is close to ours, not equal.
-  const agreement = (a: ArrayLike<number>, b: ArrayLike<number>) => `cosine ${cosine(a, b).toFixed(5)} to transformers.js`;
-  const name = basename(modelDir);
-  return [
-    {
-      section,
-      what: `${name} images/s (640×480 JPEGs; ${agreement(ourImage!, theirs.image)}), loadClip vs transformers.js`,
-      batch,
-      ours: ours.imagesPerSecond,
-      reference: theirs.imagesPerSecond,
-      ratio: ours.imagesPerSecond / theirs.imagesPerSecond,
-    },
-    {
-      section,
-      what: `${name} short texts/s (padded to 64; ${agreement(ourText!, theirs.text)}), loadClip vs transformers.js`,
-      batch,
-      ours: ours.textsPerSecond,
-      reference: theirs.textsPerSecond,
-      ratio: ours.textsPerSecond / theirs.textsPerSecond,
-    },
-  ];
 }
 
 if (import.meta.main) {

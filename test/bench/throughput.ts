@@ -1,39 +1,32 @@
-// Images/s and texts/s of one embedding implementation, measured the same way for loadClip and for
-// transformers.js (which runs in a process of its own: its onnxruntime-node is another version than
-// the embedder's, and two cannot be loaded in one process).
+// Throughput measured the same way on both sides of a comparison (loadClip here, transformers.js in
+// transformers-process.ts), and the interleaving of the sides.
 
-export interface Throughput {
-  imagesPerSecond: number;
-  textsPerSecond: number;
-}
-
-export interface Workload {
-  /** Images of one call; `imageCalls` calls are timed, one at a time, after one warm-up call. */
-  photos: Uint8Array[];
-  imageCalls: number;
-  /** Texts of one call; `textCalls` calls are timed after one warm-up call. */
-  texts: string[];
-  textCalls: number;
-  /** Each figure is the best of this many rounds. */
-  rounds: number;
-}
-
-async function perSecond(items: number, calls: number, call: () => Promise<unknown>): Promise<number> {
+/** Items per second over `calls` calls of `items` items each, `inFlight` at a time, after one warm-up call. */
+export async function perSecond(items: number, calls: number, call: () => Promise<unknown>, inFlight = 1): Promise<number> {
   await call();
+  let next = 0;
+  const worker = async () => {
+    while (next++ < calls) await call();
+  };
   const started = performance.now();
-  for (let i = 0; i < calls; i++) await call();
+  await Promise.all(Array.from({ length: inFlight }, worker));
   return (calls * items) / ((performance.now() - started) / 1000);
 }
 
-export async function measureThroughput(
-  embedImages: (images: Uint8Array[]) => Promise<unknown>,
-  embedTexts: (texts: string[]) => Promise<unknown>,
-  work: Workload,
-): Promise<Throughput> {
-  const best = { imagesPerSecond: 0, textsPerSecond: 0 };
-  for (let round = 0; round < work.rounds; round++) {
-    best.imagesPerSecond = Math.max(best.imagesPerSecond, await perSecond(work.photos.length, work.imageCalls, () => embedImages(work.photos)));
-    best.textsPerSecond = Math.max(best.textsPerSecond, await perSecond(work.texts.length, work.textCalls, () => embedTexts(work.texts)));
-  }
+/**
+ * Each side's best figure (`keep`: the highest rate or the lowest time) over `rounds` interleaved
+ * rounds, the side that goes first alternating: on a shared machine a burst of load then hits every
+ * side alike.
+ */
+export async function interleave<Side extends string>(
+  rounds: number,
+  sides: Record<Side, () => Promise<number>>,
+  keep: 'highest' | 'lowest' = 'highest',
+): Promise<Record<Side, number>> {
+  const order = Object.keys(sides) as Side[];
+  const better = keep === 'highest' ? Math.max : Math.min;
+  const best = Object.fromEntries(order.map((side) => [side, keep === 'highest' ? -Infinity : Infinity])) as Record<Side, number>;
+  for (let round = 0; round < rounds; round++)
+    for (const side of round % 2 ? order.toReversed() : order) best[side] = better(best[side], await sides[side]());
   return best;
 }
