@@ -1,6 +1,7 @@
 // Embedder settings from the environment, each with a bound.
 import { z } from 'zod';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from '../common/http/node-server.ts';
+import { readSettings } from '../common/settings.ts';
 import { parseDevice } from './runtime/execution-provider.ts';
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -160,10 +161,8 @@ function modelSources(e: { MODEL_DIR?: string | undefined; MODEL?: string | unde
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EmbedderConfig {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success)
-    throw new Error(`invalid embedder settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const e = parsed.data;
+  // An empty value is refused, not taken as unset: EMBEDDER_TOKEN= must not turn authentication off.
+  const e = readSettings(schema, env, { service: 'embedder', emptyIsUnset: false });
   return {
     host: e.EMBEDDER_HOST,
     port: e.EMBEDDER_PORT,

@@ -2,6 +2,7 @@
 // Descriptions are the comments above each (docs/configuration.md is generated from them).
 import { z } from 'zod';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from '../common/http/node-server.ts';
+import { readSettings } from '../common/settings.ts';
 import type { IndexServerOptions } from './server.ts';
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -38,13 +39,9 @@ export type IndexSettings = Required<Pick<IndexServerOptions, 'port' | 'host' | 
   timeouts: RequestTimeouts;
 };
 
-/** The settings, or an Error naming every bad variable. Empty variables count as unset. */
+/** The settings (empty variables count as unset), or an Error naming every bad variable. */
 export function loadIndexSettings(env: NodeJS.ProcessEnv): IndexSettings {
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = schema.safeParse(given);
-  if (!parsed.success)
-    throw new Error(`invalid index settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const e = parsed.data;
+  const e = readSettings(schema, env, { service: 'index' });
   return {
     port: e.INDEX_PORT,
     host: e.INDEX_HOST,

@@ -2,6 +2,7 @@
 // index it starts, so their settings apply too. Descriptions are the comments above each
 // (docs/configuration.md is generated from them).
 import { z } from 'zod';
+import { readSettings } from '../common/settings.ts';
 
 /** A port number; its upper bound is left to the service, which refuses a bad one in its own log. */
 const port = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -25,10 +26,7 @@ export const schema = z.object({
 
 export type StartSettings = z.output<typeof schema>;
 
-/** The settings, or an Error naming every bad variable. Empty variables count as unset. */
+/** The settings (empty variables count as unset), or an Error naming every bad variable. */
 export function loadStartSettings(env: NodeJS.ProcessEnv): StartSettings {
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = schema.safeParse(given);
-  if (!parsed.success) throw new Error(`invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return readSettings(schema, env);
 }
