@@ -25,7 +25,6 @@ const unavailable = (what: string, error: unknown) => {
   return new ApiError(503, 'thumbnails_unavailable', `the thumbnail store failed while ${what}; send the request again`, { 'retry-after': '5' });
 };
 
-
 export interface StoredThumbnail {
   body: ReadableStream;
   contentType: string;
