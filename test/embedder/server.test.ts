@@ -17,7 +17,6 @@ import { cosine } from '../support/vectors.ts';
 const modelsDir = temporaryDirectory('embedder-models-');
 generate({ arch: 'tiny', outDir: modelsDir, seed: 11 });
 
-
 async function testImages() {
   const photo = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 80, b: 30 } } })
     .composite([{ input: Buffer.from('<svg width="320" height="240"><circle cx="160" cy="120" r="90" fill="#1e90ff"/></svg>') }])
