@@ -32,6 +32,15 @@ let stack: Stack;
 let tmp: string;
 let browser: Browser;
 let page: Page;
+/** What the page's Content-Security-Policy refused, and uncaught script errors, over every test. */
+const violations: string[] = [];
+const watch = (watched: Page): Page => {
+  watched.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  watched.on('pageerror', (error) => violations.push(`uncaught: ${error.message}`));
+  return watched;
+};
 let labelsById: Map<string, string>;
 /** The colour-shape pair most items show alone, e.g. "red circle". */
 let common: string;
@@ -106,7 +115,7 @@ describe.skipIf(!executablePath)('the search page in a browser', () => {
       `${COLLECTION_SIZE} vectors in the index`,
       { timeoutMs: 60_000, intervalMs: 200 },
     );
-    page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    page = watch(await browser.newPage({ viewport: { width: 1100, height: 760 } }));
   }, 240_000);
 
   afterAll(async () => {
@@ -277,7 +286,7 @@ describe.skipIf(!executablePath)('the search page in a browser', () => {
   });
 
   it('fits a phone screen', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = watch(await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }));
     try {
       await phone.goto(`${stack.worker.url}/`);
       await phone.locator('#q').fill('a yellow star');
@@ -326,5 +335,10 @@ describe.skipIf(!executablePath)('the search page in a browser', () => {
     // From the result cache, or computed afresh with the query's embedding from KV: either way no error.
     expect(await statusText()).toMatch(/^\d+ results .*· cache (hit|stale|miss) ·/);
     expect(await page.locator('#status').getAttribute('role')).toBe('status');
+  });
+
+  // Last, after every state has been shown: the policy in index.html let all of it run.
+  it('ran every state above within its Content-Security-Policy, with no uncaught script error', () => {
+    expect(violations).toEqual([]);
   });
 });
