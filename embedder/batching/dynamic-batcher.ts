@@ -9,13 +9,18 @@ export interface BatcherOptions {
   maxWaitMs: number;
   /** Most items waiting; beyond it submissions fail fast with QueueFullError. */
   maxQueue: number;
-  /** Longest a request may take from submission to result before it fails with QueueTimeoutError. */
+  /** Longest a request may take from its start (see `submit`) to result before it fails with QueueTimeoutError. */
   timeoutMs: number;
 }
+
+/** Why items left the queue without reaching the model: their client went away, or their request ran out of time. */
+export type DropReason = 'cancelled' | 'timeout';
 
 export interface BatcherHooks {
   onBatch?(size: number, seconds: number): void;
   onQueueDepth?(depth: number): void;
+  /** Items of a request that failed before they reached the model (never queued, or taken out of the queue). */
+  onDrop?(items: number, reason: DropReason): void;
 }
 
 export class QueueFullError extends Error {
@@ -72,10 +77,18 @@ export class DynamicBatcher<I, O> {
     private readonly hooks: BatcherHooks = {},
   ) {}
 
-  /** Queues a request's items; resolves with their outputs in order. */
-  submit(items: I[], signal?: AbortSignal): Promise<O[]> {
+  /**
+   * Queues a request's items; resolves with their outputs in order.
+   * `signal` aborted (the client went away) fails the request with its reason, and `timeoutMs` counts from
+   * `startedAt` (default: now), so work done before submitting (decoding images) counts against it.
+   * Either way the request's items that have not reached the model never do.
+   */
+  submit(items: I[], signal?: AbortSignal, startedAt = performance.now()): Promise<O[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError(this.name));
     if (items.length === 0) return Promise.resolve([]);
+    const remainingMs = this.options.timeoutMs - (performance.now() - startedAt);
+    if (signal?.aborted) return this.refuse(items.length, 'cancelled', abortReason(signal));
+    if (remainingMs <= 0) return this.refuse(items.length, 'timeout', new QueueTimeoutError(this.name, this.options.timeoutMs));
     if (this.queue.length + items.length > this.options.maxQueue) {
       const batchesAhead = Math.ceil((this.queue.length + items.length) / this.options.maxBatchSize);
       return Promise.reject(new QueueFullError(this.name, Math.max(1, Math.ceil(batchesAhead * this.recentBatchSeconds))));
@@ -90,13 +103,17 @@ export class DynamicBatcher<I, O> {
       };
       const queuedAt = performance.now();
       const pending = items.map((item, index) => ({ item, request, index, queuedAt }));
-      const fail = (error: unknown) => {
+      const fail = (reason: DropReason, error: unknown) => {
+        if (request.settled) return;
+        const queued = this.queue.length;
         this.queue = this.queue.filter((p) => p.request !== request);
+        const dropped = queued - this.queue.length;
         this.hooks.onQueueDepth?.(this.queue.length);
+        if (dropped > 0) this.hooks.onDrop?.(dropped, reason);
         this.settle(request, error);
       };
-      const timeout = setTimeout(() => fail(new QueueTimeoutError(this.name, this.options.timeoutMs)), this.options.timeoutMs);
-      const onAbort = () => fail(signal?.reason ?? new Error('request aborted'));
+      const timeout = setTimeout(() => fail('timeout', new QueueTimeoutError(this.name, this.options.timeoutMs)), remainingMs);
+      const onAbort = () => fail('cancelled', abortReason(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });
       request.resolve = (results) => {
         clearTimeout(timeout);
@@ -108,7 +125,6 @@ export class DynamicBatcher<I, O> {
         signal?.removeEventListener('abort', onAbort);
         reject(error);
       };
-      if (signal?.aborted) return onAbort();
       this.queue.push(...pending);
       this.hooks.onQueueDepth?.(this.queue.length);
       this.schedule();
@@ -176,9 +192,17 @@ export class DynamicBatcher<I, O> {
     }
   }
 
+  /** Fails a request before any of its items is queued. */
+  private refuse(items: number, reason: DropReason, error: unknown): Promise<never> {
+    this.hooks.onDrop?.(items, reason);
+    return Promise.reject(error);
+  }
+
   private settle(request: RequestState<O>, error: unknown): void {
     if (request.settled) return;
     request.settled = true;
     request.reject(error);
   }
 }
+
+const abortReason = (signal: AbortSignal): unknown => signal.reason ?? new Error('request aborted');

@@ -60,6 +60,12 @@ export function createMetrics({ decodeBudget }: { decodeBudget?: DecodeBudget } 
       labelNames: ['queue', 'model'] as const,
       registers: [registry],
     }),
+    droppedItems: new Counter({
+      name: 'embedder_dropped_items_total',
+      help: 'Items that never reached the model, by queue, model and reason: cancelled (the client went away) or timeout (EMBEDDER_TIMEOUT_MS passed, decoding included)',
+      labelNames: ['queue', 'model', 'reason'] as const,
+      registers: [registry],
+    }),
     imageDecodes: new Counter({
       name: 'embedder_image_decodes_total',
       help: 'Images decoded, by format and decoder (native JPEG path, libvips, gif); declined: why the native path left a JPEG to libvips',

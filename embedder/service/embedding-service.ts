@@ -2,7 +2,7 @@
 // are decoded and preprocessed per request, outside the queue, so that work
 // overlaps with inference of the batch in flight. Each model served has its
 // own service: its own sessions, queues and metrics series.
-import { DynamicBatcher } from '../batching/dynamic-batcher.ts';
+import { DynamicBatcher, type DropReason } from '../batching/dynamic-batcher.ts';
 import type { EmbedderConfig } from '../config.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { Clip } from '../model/clip.ts';
@@ -36,6 +36,7 @@ export class EmbeddingService {
         metrics.batchSeconds.observe({ queue, model }, seconds);
       },
       onQueueDepth: (depth: number) => metrics.queueDepth.set({ queue, model }, depth),
+      onDrop: (items: number, reason: DropReason) => metrics.droppedItems.inc({ queue, model, reason }, items),
     });
     const common = { maxWaitMs: config.waitMs, maxQueue: config.maxQueue, timeoutMs: config.timeoutMs };
     this.texts = new DynamicBatcher(`${model} text`, (t) => clip.embedTexts(t), { ...common, maxBatchSize: config.textBatch }, hooks('text'));
@@ -50,9 +51,11 @@ export class EmbeddingService {
     return this.texts.submit(texts, signal);
   }
 
+  /** Decoding counts against the request's timeout, and a request whose client left while its images decoded is not embedded. */
   async embedImages(images: Uint8Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const startedAt = performance.now();
     const pixels = await Promise.all(images.map((bytes) => this.clip.preprocess(bytes)));
-    return this.images.submit(pixels, signal);
+    return this.images.submit(pixels, signal, startedAt);
   }
 
   /** One inference per tower, so the first request does not pay for graph initialisation. */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DynamicBatcher, QueueFullError, QueueTimeoutError, type BatcherOptions } from '../../embedder/batching/dynamic-batcher.ts';
+import { DynamicBatcher, QueueFullError, QueueTimeoutError, type BatcherOptions, type DropReason } from '../../embedder/batching/dynamic-batcher.ts';
 import { sleep } from '../support/timing.ts';
 
-/** A batcher over a model stand-in that squares numbers and records each batch it was given. */
+/** A batcher over a model stand-in that squares numbers and records each batch it was given, and each drop. */
 function squaring(options: Partial<BatcherOptions> = {}, delayMs = 5) {
   const batches: number[][] = [];
+  const drops: [number, DropReason][] = [];
   const batcher = new DynamicBatcher<number, number>(
     'test',
     async (items) => {
@@ -13,8 +14,9 @@ function squaring(options: Partial<BatcherOptions> = {}, delayMs = 5) {
       return items.map((x) => x * x);
     },
     { maxBatchSize: 8, maxWaitMs: 10, maxQueue: 100, timeoutMs: 1000, ...options },
+    { onDrop: (items, reason) => drops.push([items, reason]) },
   );
-  return { batcher, batches };
+  return { batcher, batches, drops };
 }
 
 describe('DynamicBatcher', () => {
@@ -58,7 +60,7 @@ describe('DynamicBatcher', () => {
   });
 
   it('drops the items of a request whose client went away before they ran', async () => {
-    const { batcher, batches } = squaring({ maxBatchSize: 2 }, 20);
+    const { batcher, batches, drops } = squaring({ maxBatchSize: 2 }, 20);
     const controller = new AbortController();
     const kept = batcher.submit([1, 2]);
     const dropped = batcher.submit([3, 4], controller.signal);
@@ -67,6 +69,31 @@ describe('DynamicBatcher', () => {
     expect(await kept).toEqual([1, 4]);
     await sleep(50);
     expect(batches.flat()).not.toContain(3);
+    expect(drops).toEqual([[2, 'cancelled']]);
+  });
+
+  it('never queues a request whose client went away before it was submitted (while its images were decoding)', async () => {
+    const { batcher, batches, drops } = squaring();
+    const controller = new AbortController();
+    controller.abort(new Error('client disconnected'));
+    const dropped = batcher.submit([3, 4], controller.signal);
+    const kept = batcher.submit([5]);
+    await expect(dropped).rejects.toThrow('client disconnected');
+    expect(await kept).toEqual([25]);
+    // Submitted together, the two would have shared this batch.
+    expect(batches).toEqual([[5]]);
+    expect(drops).toEqual([[2, 'cancelled']]);
+  });
+
+  it('counts the timeout from when the request started, so one whose decoding used it all never reaches the model', async () => {
+    const { batcher, batches, drops } = squaring({ timeoutMs: 1000 });
+    const startedBeforeItsTimeout = performance.now() - 1001;
+    const late = batcher.submit([3], undefined, startedBeforeItsTimeout);
+    const kept = batcher.submit([5], undefined, performance.now());
+    await expect(late).rejects.toBeInstanceOf(QueueTimeoutError);
+    expect(await kept).toEqual([25]);
+    expect(batches).toEqual([[5]]);
+    expect(drops).toEqual([[1, 'timeout']]);
   });
 
   it('passes a model failure to every request in the batch and keeps serving', async () => {

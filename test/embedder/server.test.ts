@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
+import { flatPng } from '../security/hostile-images.ts';
 import { rawExchange, rawRequest } from '../security/raw-http.ts';
 import { PNG_SIGNATURE, pngChunk } from '../support/png.ts';
 import { temporaryDirectory } from '../support/files.ts';
@@ -333,5 +334,77 @@ describe('embedder operations', () => {
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(await exit).toBe(0);
     expect(embedder.logs.some((l) => l.includes('finishing queued work'))).toBe(true);
+  });
+});
+
+describe('embedder requests whose client went away', () => {
+  const MiB = 1024 * 1024;
+  let embedder: ServiceProcess;
+  beforeAll(async () => {
+    embedder = await startService(
+      'embedder/main.ts',
+      {
+        MODEL_DIR: join(modelsDir, 'tiny-hf'),
+        EMBEDDER_PORT: '0',
+        // Every 6000×6000 image needs the whole decode budget, so images decode one at a time and the rest wait in line.
+        EMBEDDER_DECODE_BUDGET_BYTES: String(64 * MiB),
+        EMBEDDER_DECODE_WAIT_MS: '60000',
+        EMBEDDER_IMAGE_BATCH: '4',
+        // Texts stay queued (for 10 s) while their clients come and go.
+        EMBEDDER_BATCH_WAIT_MS: '10000',
+      },
+      'embedder ready',
+    );
+  });
+  afterAll(async () => {
+    await embedder?.stop();
+  });
+
+  /** A series' value in /metrics (0 while it has none). */
+  const metric = async (series: string) => {
+    const text = await (await fetch(`${embedder.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line ? Number(line.slice(series.length + 1)) : 0;
+  };
+  const dropped = (queue: string) => metric(`embedder_dropped_items_total{queue="${queue}",model="tiny-hf",reason="cancelled"}`);
+
+  it('never embeds an image whose client disconnected while it waited to be decoded, and counts it as dropped', async () => {
+    const large = await Promise.all([1, 2, 3, 4].map((seed) => flatPng(6000, 6000, seed)));
+    const form = new FormData();
+    large.forEach((bytes, i) => form.append(`image${i}`, new Blob([bytes], { type: 'image/png' }), `${i}.png`));
+    const kept = fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: form });
+    // Three of those four wait for the decode budget; the small image then waits behind them.
+    await eventually(async () => ((await metric('embedder_decode_budget_waiting')) >= 3 ? true : undefined), 'the large images decoding', { intervalMs: 5 });
+    const client = new AbortController();
+    const abandoned = fetch(`${embedder.url}/v1/embed/image`, { method: 'POST', body: await flatPng(64, 64), headers: { 'content-type': 'image/png' }, signal: client.signal });
+    await eventually(async () => ((await metric('embedder_decode_budget_waiting')) >= 4 ? true : undefined), 'the small image in line', { intervalMs: 5 });
+    client.abort();
+    await expect(abandoned).rejects.toThrow();
+
+    expect((await kept).status).toBe(200);
+    await eventually(async () => ((await dropped('image')) === 1 ? true : undefined), 'the abandoned image dropped');
+    // The model saw the four large images only.
+    expect(await metric('embedder_batch_size_sum{queue="image",model="tiny-hf"}')).toBe(4);
+    expect(embedder.logs.some((line) => line.includes('unhandled error'))).toBe(false);
+  });
+
+  it('takes the texts of a client that disconnected out of the queue', async () => {
+    const client = new AbortController();
+    // Answered when the embedder drains its queue at shutdown.
+    const staying = post(`${embedder.url}/v1/embed/text`, { texts: ['a', 'b', 'c'] }).catch(() => undefined);
+    const left = fetch(`${embedder.url}/v1/embed/text`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ texts: ['d', 'e'] }),
+      signal: client.signal,
+    });
+    await eventually(async () => ((await metric('embedder_queue_depth{queue="text",model="tiny-hf"}')) === 5 ? true : undefined), 'five texts queued', { intervalMs: 5 });
+    client.abort();
+    await expect(left).rejects.toThrow();
+    await eventually(async () => ((await dropped('text')) === 2 ? true : undefined), 'the abandoned texts dropped');
+    expect(await metric('embedder_queue_depth{queue="text",model="tiny-hf"}')).toBe(3);
+    expect(await metric('embedder_batch_size_count{queue="text",model="tiny-hf"}')).toBe(0);
+    await embedder.stop();
+    expect((await staying)?.status).toBe(200);
   });
 });
