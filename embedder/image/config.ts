@@ -172,7 +172,12 @@ export function parseOpenClipPreprocessCfg(json: unknown, file = OPEN_CLIP): Pre
   if (resizeMode === 'squash') {
     return { resize: { kind: 'exact', ...side }, resample, centerCrop: null, rescaleFactor: 1 / 255, normalize };
   }
-  if (resizeMode !== 'shortest') fail(file, `resize_mode ${JSON.stringify(resizeMode)} is not supported`);
+  if (resizeMode !== 'shortest')
+    fail(
+      file,
+      `resize_mode ${JSON.stringify(resizeMode)} is not supported: "shortest" (short side to size, centre crop) and ` +
+        `"squash" (straight to size, as open_clip's SigLIPs) are; "longest" (letterboxing) is not`,
+    );
   if (side.width !== side.height) fail(file, `resize_mode "shortest" needs a square size, got ${JSON.stringify(size)}`);
   return {
     resize: { kind: 'shortestEdge', shortestEdge: side.width },

@@ -8,6 +8,11 @@
 //   which has no row to gather early;
 // - scoring: a sigmoid per (text, image) pair at the learned scale and bias (config.json, or a combined
 //   onnx/model.onnx); unavailable, with the reason, where the model's files hold neither.
+// The OpenCLIP/Immich export of an open_clip SigLIP (ViT-B-16-SigLIP__webli and the like) is the same
+// model: textual/model.onnx (`text` int32 [1, context]) and visual/model.onnx (`image`) each end at the
+// normalised `embedding`; the context length and the text cleaning (`canonicalize`) come from open_clip's
+// config.json, the pad token from textual/tokenizer_config.json, the squash resize from
+// visual/preprocess_cfg.json; its config.json holds no learned scale or bias (only `init_logit_bias`).
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readSigmoidParameters } from '../combined-scoring.ts';
@@ -46,14 +51,19 @@ function combinedGraphs(files: ModelFiles): string[] {
 }
 
 /** What a SigLIP without its learned scale and bias lacks, and where the two values come from. */
-function missingParametersReason(problems: readonly string[]): string {
+function missingParametersReason(layout: ModelFiles['layout'], problems: readonly string[]): string {
+  const lacks =
+    layout === 'immich'
+      ? "which Immich's export does not carry: its towers end at the normalised embeddings, and its config.json is open_clip's " +
+        "model config, whose init_logit_bias is the value training started from, not the learned one"
+      : `which its split ONNX towers do not carry and its config.json does not state${problems.length ? ` (${problems.join('; ')})` : ''}`;
+  const parameter = layout === 'immich' ? "the model's logit_scale parameter" : "SiglipModel's logit_scale parameter";
+  const combined = layout === 'immich' ? '' : ", or put the repository's combined onnx/model.onnx in the model directory, from which they are read";
   return (
-    "SigLIP's sigmoid scoring (/v1/classify, /v1/similarity's probabilities) needs the model's learned logit_scale and logit_bias, " +
-    `which its split ONNX towers do not carry and its config.json does not state${problems.length ? ` (${problems.join('; ')})` : ''}. ` +
+    `SigLIP's sigmoid scoring (/v1/classify, /v1/similarity's probabilities) needs the model's learned logit_scale and logit_bias, ${lacks}. ` +
     'Embeddings and search are served without them. To score, add both at the top level of config.json, ' +
-    '"logit_scale": <SiglipModel\'s logit_scale parameter, the log of the scale> and "logit_bias": <its logit_bias parameter>, ' +
-    "read from the original PyTorch checkpoint (model.logit_scale.item(), model.logit_bias.item()), " +
-    "or put the repository's combined onnx/model.onnx in the model directory, from which they are read"
+    `"logit_scale": <${parameter}, the log of the scale> and "logit_bias": <its logit_bias parameter>, ` +
+    `read from the original PyTorch checkpoint (model.logit_scale.item(), model.logit_bias.item())${combined}`
   );
 }
 
@@ -79,7 +89,7 @@ function sigmoidScoring(config: ModelConfig, files: ModelFiles): Scoring {
     if (!('problem' in read)) return { kind: 'sigmoid', ...read };
     problems.push(read.problem.replace(`${files.dir}/`, ''));
   }
-  return { kind: 'unavailable', reason: missingParametersReason(problems) };
+  return { kind: 'unavailable', reason: missingParametersReason(files.layout, problems) };
 }
 
 function siglipModule(id: FamilyId & ('siglip' | 'siglip2')): FamilyModule {
