@@ -342,7 +342,17 @@ export const searchResponseSchema = z
       .nullable()
       .meta({ description: 'Pass as `cursor`, with the same query and options, for the next page; null when there is none.' }),
     cache: z.enum(['hit', 'miss', 'stale']).meta({ description: 'Whether the results came from the edge cache.' }),
-    timings: z.object({ embedMs: z.number(), searchMs: z.number(), totalMs: z.number() }),
+    timings: z
+      .object({
+        embedMs: z.number().meta({ description: 'Of totalMs, the time the results spent being embedded (0 for a cache hit, a vector or an id query).' }),
+        searchMs: z.number().meta({ description: 'Of totalMs, the time the results spent in the index query.' }),
+        totalMs: z.number().meta({ description: "This request's time in the worker." }),
+        shared: z.boolean().meta({
+          description:
+            'Whether this request joined an identical search already being computed; embedMs and searchMs then count only what happened while it waited.',
+        }),
+      })
+      .meta({ description: 'Where the request\'s time went: embedMs + searchMs never exceed totalMs.' }),
   })
   .meta({ id: 'SearchResponse' });
 

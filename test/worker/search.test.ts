@@ -18,7 +18,7 @@ interface SearchBody {
   results: { id: string; score: number; metadata?: Record<string, unknown> }[];
   model: string | null;
   cache: 'hit' | 'miss' | 'stale';
-  timings: { embedMs: number; searchMs: number; totalMs: number };
+  timings: { embedMs: number; searchMs: number; totalMs: number; shared: boolean };
 }
 
 const TEXTS = [
@@ -308,6 +308,26 @@ describe('caching', () => {
     const bodies = await Promise.all(Array.from({ length: 8 }, () => search(q('coalesced lighthouse query', '&k=4')).then((r) => r.body)));
     expect(await stack.embedderEmbedRequests()).toBe(before + 1);
     expect(new Set(bodies.map((b) => JSON.stringify(b.results))).size).toBe(1);
+  });
+
+  it('times a search that joined an identical one in flight by its own wait: no part exceeds its total, GET or POST', async () => {
+    const concurrently = (send: () => Promise<SearchBody>) => Promise.all(Array.from({ length: 8 }, send));
+    const answers = [
+      ...(await concurrently(() => search(q('shared timings harbour', '&k=3')).then((r) => r.body))),
+      ...(await concurrently(() => searchPost({ text: 'shared timings orchard', k: 3 }))),
+      ...(await concurrently(() => searchPost({ image: dataUrl(images[1]!), k: 5 }))),
+    ];
+    // In hundredths of a millisecond, the timings' resolution, so that float sums do not blur the comparison.
+    const hundredths = (ms: number) => Math.round(ms * 100);
+    for (const { timings } of answers)
+      expect(hundredths(timings.embedMs) + hundredths(timings.searchMs), JSON.stringify(timings)).toBeLessThanOrEqual(hundredths(timings.totalMs));
+    // Each group had one computation; the requests that joined it say so.
+    for (const group of [answers.slice(0, 8), answers.slice(8, 16), answers.slice(16)]) {
+      expect(group.some((a) => a.timings.shared)).toBe(true);
+      expect(new Set(group.map((a) => JSON.stringify(a.results))).size).toBe(1);
+    }
+    const hit = (await search(q('shared timings harbour', '&k=3'))).body;
+    expect([hit.cache, hit.timings.shared]).toEqual(['hit', false]);
   });
 
   it('serves stale after the TTL while revalidating in the background, then hits again', async () => {

@@ -39,10 +39,16 @@ export interface SearchOptions extends Relevance {
   after?: string | undefined;
 }
 
+/**
+ * Where this request's time went. `embedMs` and `searchMs` are the parts of its own wait the computation of its
+ * results spent embedding and querying the index, so neither exceeds `totalMs`. `shared`: the request joined an
+ * identical one's computation already under way (its parts then cover only what happened while it waited).
+ */
 export interface Timings {
   embedMs: number;
   searchMs: number;
   totalMs: number;
+  shared: boolean;
 }
 
 export interface SearchOutcome {
@@ -57,11 +63,18 @@ export interface SearchOutcome {
   consistency?: 'processed' | 'pending';
 }
 
+/** A stretch of time, in `clock()` readings: comparable across the requests that share a computation. */
+interface Span {
+  from: number;
+  to: number;
+}
+
 interface Computed {
   json: string;
   etag: string;
-  embedMs: number;
-  searchMs: number;
+  /** When the query was embedded (empty for a vector or id query) and when the index was searched. */
+  embed: Span;
+  search: Span;
 }
 
 interface Deps {
@@ -98,8 +111,9 @@ export class SearchService {
     if (page.offset >= reach) throw pagingLimit(reach, options);
 
     if (options.after !== undefined && !(await index.mutationProcessed(options.after))) {
-      const { json, etag, embedMs, searchMs } = await this.#compute(prepared, options, page, defer);
-      return { json, etag, cache: 'miss', ageSeconds: 0, timings: { embedMs, searchMs, totalMs: elapsedMs(started) }, consistency: 'pending' };
+      const waitFrom = clock();
+      const computed = await this.#compute(prepared, options, page, defer);
+      return { ...freshAnswer(computed, started, waitFrom, false), consistency: 'pending' };
     }
     const consistency = options.after === undefined ? {} : { consistency: 'processed' as const };
     const key = await results.key(origin, {
@@ -109,7 +123,7 @@ export class SearchService {
       v: await version.current(),
     });
     const cached = await results.get(key);
-    const zero = { embedMs: 0, searchMs: 0 };
+    const zero = { embedMs: 0, searchMs: 0, shared: false };
 
     const fromCache = (cache: 'hit' | 'stale', entry: CachedResult): SearchOutcome => ({
       json: entry.json,
@@ -120,8 +134,11 @@ export class SearchService {
       ...consistency,
     });
     if (cached?.freshness === 'fresh') return fromCache('hit', cached);
+    // Whether this request ran the computation it got, or joined an identical one's.
+    let led = false;
     const compute = () =>
       this.#flights.run(key, async () => {
+        led = true;
         const computed = await this.#compute(prepared, options, page, defer);
         defer(results.put(key, computed.json, computed.etag));
         return computed;
@@ -131,8 +148,9 @@ export class SearchService {
       return fromCache('stale', cached);
     }
     try {
-      const { json, etag, embedMs, searchMs } = await compute();
-      return { json, etag, cache: 'miss', ageSeconds: 0, timings: { embedMs, searchMs, totalMs: elapsedMs(started) }, ...consistency };
+      const waitFrom = clock();
+      const computed = await compute();
+      return { ...freshAnswer(computed, started, waitFrom, !led), ...consistency };
     } catch (error) {
       const dependencyDown = error instanceof EmbedderUnavailableError || error instanceof IndexUnavailableError;
       if (cached && dependencyDown) return fromCache('stale', cached);
@@ -143,11 +161,11 @@ export class SearchService {
   async #compute(prepared: Prepared, options: SearchOptions, page: Page, defer: Defer): Promise<Computed> {
     const { index, config } = this.deps;
     const { input } = prepared;
-    const embedStarted = performance.now();
+    const embedStarted = clock();
     const { vector, model } = await this.#queryVector(prepared, defer);
-    const embedMs = input.type === 'vector' || input.type === 'id' ? 0 : elapsedMs(embedStarted);
+    const embed = { from: embedStarted, to: input.type === 'vector' || input.type === 'id' ? embedStarted : clock() };
 
-    const searchStarted = performance.now();
+    const searchStarted = clock();
     // Cutting at the widest gap and dropping near-duplicates look at the whole window, so every page is a slice of one ranking.
     const cap = topKCap(config, options.metadata, options.dedupe !== undefined);
     const whole = options.dedupe !== undefined || options.cutoff === 'gap';
@@ -177,7 +195,7 @@ export class SearchService {
     const beyondWindow = found.windowFull && !cut;
     if (page.offset > 0 && matches.length === 0 && beyondWindow) throw pagingLimit(kept.length, options);
     const more = kept.length > page.offset + matches.length || beyondWindow;
-    const searchMs = elapsedMs(searchStarted);
+    const search = { from: searchStarted, to: clock() };
 
     const payload: SearchPayload = {
       query: { ...prepared.echo, ...(page.offset > 0 ? { offset: page.offset } : {}), ...(options.after !== undefined ? { after: options.after } : {}) },
@@ -190,7 +208,7 @@ export class SearchService {
       nextCursor: more ? await this.#cursors.sign(page.queryHash, page.offset + options.k) : null,
     };
     const json = JSON.stringify(payload);
-    return { json, etag: await etagOf(json), embedMs, searchMs };
+    return { json, etag: await etagOf(json), embed, search };
   }
 
   /** The query's vector (none for an id query, which searches with the stored one) and the model that made it. */
@@ -257,6 +275,27 @@ export class SearchService {
     return { matches: matches.filter((m) => m.id !== id), windowFull: matches.length >= query.topK! };
   }
 }
+
+/**
+ * A computed answer as one request saw it: the parts of the computation that fell within its wait (from `waitFrom`
+ * to now; all of them for the request that ran it), so no part exceeds the request's total.
+ */
+function freshAnswer(computed: Computed, started: number, waitFrom: number, shared: boolean): SearchOutcome {
+  const now = clock();
+  const totalMs = elapsedMs(started);
+  // Rounded down, so that the parts never add up to more than the total (which is rounded to the nearest).
+  const within = ({ from, to }: Span) => Math.min(totalMs, Math.floor(Math.max(0, Math.min(to, now) - Math.max(from, waitFrom)) * 100) / 100);
+  return {
+    json: computed.json,
+    etag: computed.etag,
+    cache: 'miss',
+    ageSeconds: 0,
+    timings: { embedMs: within(computed.embed), searchMs: within(computed.search), totalMs, shared },
+  };
+}
+
+/** Milliseconds since the epoch at performance.now()'s resolution; the time origin may differ between requests. */
+const clock = () => performance.timeOrigin + performance.now();
 
 const itemNotFound = (id: string) => new ApiError(404, 'item_not_found', `no item with id ${JSON.stringify(id)}`);
 
