@@ -129,11 +129,22 @@ export class VectorIndex {
       throw badRequest(CODES.invalidNamespace, `an index holds at most ${LIMITS.maxNamespaces} namespaces`);
   }
 
+  /** Applies a mutation at once (log replay). */
   apply(m: Mutation): void {
+    for (const steps = this.applySteps(m); !steps.next().done; );
+  }
+
+  /**
+   * Applies a mutation in steps, for a caller that lets queries in between: an
+   * insert or upsert hands the graph `chunkRows` vectors a step. A read between
+   * steps sees part of the batch; `info()` names this mutation only after its
+   * last step. The end state is apply()'s, so a log replay rebuilds it.
+   */
+  *applySteps(m: Mutation, chunkRows = WRITE_CHUNK_ROWS): Generator<void, void, undefined> {
     switch (m.kind) {
       case 'insert':
       case 'upsert':
-        this.write(m.kind, m.vectors, m.values);
+        yield* this.write(m.kind, m.vectors, m.values, chunkRows);
         break;
       case 'delete':
         this.delete(m.ids);
@@ -150,17 +161,31 @@ export class VectorIndex {
     this.lastMutation = { id: m.mutationId, timestamp: m.timestamp };
   }
 
-  private write(kind: 'insert' | 'upsert', vectors: readonly VectorHeader[], values: Float32Array): void {
-    const dim = this.config.dimensions;
+  private *write(
+    kind: 'insert' | 'upsert',
+    vectors: readonly VectorHeader[],
+    values: Float32Array,
+    chunkRows: number,
+  ): Generator<void, void, undefined> {
     // Within one batch insert keeps the first record for an id, upsert the last.
     const chosen = new Map<string, number>();
     vectors.forEach((v, i) => {
       if (kind === 'upsert' || !chosen.has(v.id)) chosen.set(v.id, i);
     });
+    const picks = [...chosen.values()];
+    for (let start = 0; start < picks.length; start += chunkRows) {
+      if (start > 0) yield;
+      this.writeRows(kind, vectors, values, picks.slice(start, start + chunkRows));
+    }
+  }
+
+  /** Writes the vectors at `picks` (distinct ids) to the store, postings and graph. */
+  private writeRows(kind: 'insert' | 'upsert', vectors: readonly VectorHeader[], values: Float32Array, picks: readonly number[]): void {
+    const dim = this.config.dimensions;
     const added: number[] = [];
     const addedLabels: number[] = [];
     const removedLabels: number[] = [];
-    for (const i of chosen.values()) {
+    for (const i of picks) {
       const header = vectors[i]!;
       const existing = this.store.byId.get(header.id);
       if (existing && kind === 'insert') continue;
@@ -182,13 +207,8 @@ export class VectorIndex {
       added.push(i);
       addedLabels.push(record.label);
     }
-    if (added.length > 0 && added.length < vectors.length) {
-      const picked = new Float32Array(added.length * dim);
-      added.forEach((i, j) => picked.set(values.subarray(i * dim, (i + 1) * dim), j * dim));
-      values = picked;
-    }
     this.graph.remove(removedLabels);
-    this.graph.add(addedLabels, values);
+    this.graph.add(addedLabels, rowsAt(values, added, dim));
     if (added.length > 0) this.sortedIds = null;
   }
 
@@ -457,6 +477,21 @@ export class VectorIndex {
     }
     return false;
   }
+}
+
+/**
+ * Vectors an insert or upsert hands the graph per step. Measured on 20k × 512 vectors (2 cores):
+ * 256 a call add as fast as 5,000 a call, 64 a call half as fast.
+ */
+export const WRITE_CHUNK_ROWS = 256;
+
+/** Rows `indices` of a row-major matrix; a view when they are consecutive. */
+function rowsAt(values: Float32Array, indices: readonly number[], dim: number): Float32Array {
+  const first = indices[0] ?? 0;
+  if (indices.every((i, j) => i === first + j)) return values.subarray(first * dim, (first + indices.length) * dim);
+  const out = new Float32Array(indices.length * dim);
+  indices.forEach((i, j) => out.set(values.subarray(i * dim, (i + 1) * dim), j * dim));
+  return out;
 }
 
 /** Rows handed to the graph at once when it is rebuilt. */

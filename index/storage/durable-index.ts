@@ -1,5 +1,7 @@
 // One index made durable: every mutation is appended to the write-ahead log
 // and fsynced before it is applied and acknowledged; snapshots cut the log.
+// Durable mutations are applied in log order by an ApplyQueue, a large batch
+// in chunks with queries answered in between.
 //
 // Files in the index directory:
 //   config.json           index configuration (written once, atomically)
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { VectorIndex, type IndexSnapshotSource, type SearchTuning } from '../engine/vector-index.ts';
 import type { IndexConfig, Mutation } from '../types.ts';
+import { ApplyQueue } from './apply-queue.ts';
 import { decodeMutation, encodeMutation } from './codec.ts';
 import { graphFile, graphTmpFile, readSnapshot, snapshotFile, writeSnapshot } from './snapshot.ts';
 import { readWal, WalClosedError, WalWriter } from './wal.ts';
@@ -44,6 +47,7 @@ export class DurableIndex {
   lastSnapshotAt = Date.now();
   /** How long the last snapshot took (null before the first); for /metrics. */
   lastSnapshotMs: number | null = null;
+  private readonly applier: ApplyQueue;
 
   private constructor(
     readonly dir: string,
@@ -53,7 +57,9 @@ export class DurableIndex {
     private readonly options: DurabilityOptions,
     private readonly logger: Logger,
     readonly recovery: RecoveryReport,
-  ) {}
+  ) {
+    this.applier = new ApplyQueue(index);
+  }
 
   get config(): IndexConfig {
     return this.index.config;
@@ -106,7 +112,11 @@ export class DurableIndex {
   /** Resolves once the mutation is durable and applied. */
   async commit(mutation: Mutation): Promise<void> {
     if (this.closed) throw new WalClosedError();
-    await this.wal.append(encodeMutation(mutation), () => this.index.apply(mutation));
+    let applied: Promise<void> | undefined;
+    await this.wal.append(encodeMutation(mutation), () => {
+      applied = this.applier.enqueue(mutation);
+    });
+    await applied;
     if (this.wal.bytes >= this.options.snapshotWalBytes && !this.snapshotting)
       this.snapshot().catch((error: unknown) =>
         this.logger.error({ index: this.config.name, err: error }, 'snapshot failed'),
@@ -130,7 +140,10 @@ export class DurableIndex {
     const started = performance.now();
     this.logger.info({ index: this.config.name, generation: next, walBytes: this.wal.bytes }, 'snapshot started');
     let captured: { source: IndexSnapshotSource; hasGraph: boolean } | undefined;
-    await this.wal.rotate(walFile(this.dir, next), () => {
+    await this.wal.rotate(walFile(this.dir, next), async () => {
+      // The old log must hold exactly the mutations applied: let the ones still
+      // being applied finish (the log takes no writes meanwhile).
+      await this.applier.idle();
       let hasGraph = false;
       try {
         this.index.saveGraph(graphTmpFile(this.dir, next));
@@ -164,6 +177,7 @@ export class DurableIndex {
     this.closed = true;
     await this.snapshotting?.catch(() => {});
     await this.wal.close();
+    await this.applier.idle();
   }
 }
 

@@ -21,7 +21,7 @@ interface Append {
 interface Rotate {
   kind: 'rotate';
   path: string;
-  atBarrier: () => void;
+  atBarrier: () => void | Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -66,10 +66,12 @@ export class WalWriter {
 
   /**
    * After everything queued so far is durable, continue in a new file;
-   * `atBarrier` runs synchronously at the switch, when the old file holds
-   * exactly the records applied so far.
+   * `atBarrier` runs at the switch, when the old file holds every record
+   * handed to `onDurable` so far. No record is written until it has
+   * finished, so an async `atBarrier` may wait for those records to be
+   * applied.
    */
-  rotate(path: string, atBarrier: () => void): Promise<void> {
+  rotate(path: string, atBarrier: () => void | Promise<void>): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new WalClosedError());
       this.queue.push({ kind: 'rotate', path, atBarrier, resolve, reject });
@@ -134,7 +136,12 @@ export class WalWriter {
   private async switchTo(r: Rotate): Promise<void> {
     try {
       const next = await openLog(r.path);
-      r.atBarrier();
+      try {
+        await r.atBarrier();
+      } catch (error) {
+        await next.handle.close();
+        throw error;
+      }
       const previous = this.handle;
       this.handle = next.handle;
       this.currentPath = r.path;
