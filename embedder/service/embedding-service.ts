@@ -58,6 +58,18 @@ export class EmbeddingService {
     return this.images.submit(pixels, signal, startedAt);
   }
 
+  /** Texts and images of one request, side by side: when either part fails, the other's items that have not reached the model are dropped. */
+  async embedTextsAndImages(texts: string[], images: Uint8Array[], signal?: AbortSignal): Promise<[Float32Array[], Float32Array[]]> {
+    const failed = new AbortController();
+    const either = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+    try {
+      return await Promise.all([this.embedTexts(texts, either), this.embedImages(images, either)]);
+    } catch (error) {
+      failed.abort(error);
+      throw error;
+    }
+  }
+
   /** One inference per tower, so the first request does not pay for graph initialisation. */
   async warmUp(): Promise<void> {
     await this.clip.embedTexts(['warm up']);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { generate } from '../../embedder/model-gen/generate.ts';
 import { startService, type ServiceProcess } from '../support/service-process.ts';
-import { flatPng } from '../security/hostile-images.ts';
+import { flatPng, truncatedJpeg } from '../security/hostile-images.ts';
 import { rawExchange, rawRequest } from '../security/raw-http.ts';
 import { PNG_SIGNATURE, pngChunk } from '../support/png.ts';
 import { temporaryDirectory } from '../support/files.ts';
@@ -388,7 +388,19 @@ describe('embedder requests whose client went away', () => {
     expect(embedder.logs.some((line) => line.includes('unhandled error'))).toBe(false);
   });
 
+  it('takes the texts of a similarity request out of the queue when its image turns out corrupt', async () => {
+    const before = await dropped('text');
+    const answer = await post(`${embedder.url}/v1/similarity`, {
+      texts: ['left waiting', 'for a batch'],
+      images: [Buffer.from(await truncatedJpeg(300)).toString('base64')],
+    });
+    expect([answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([400, 'corrupt_image']);
+    await eventually(async () => ((await dropped('text')) === before + 2 ? true : undefined), 'the texts dropped');
+    expect(await metric('embedder_queue_depth{queue="text",model="tiny-hf"}')).toBe(0);
+  });
+
   it('takes the texts of a client that disconnected out of the queue', async () => {
+    const before = await dropped('text');
     const client = new AbortController();
     // Answered when the embedder drains its queue at shutdown.
     const staying = post(`${embedder.url}/v1/embed/text`, { texts: ['a', 'b', 'c'] }).catch(() => undefined);
@@ -401,7 +413,7 @@ describe('embedder requests whose client went away', () => {
     await eventually(async () => ((await metric('embedder_queue_depth{queue="text",model="tiny-hf"}')) === 5 ? true : undefined), 'five texts queued', { intervalMs: 5 });
     client.abort();
     await expect(left).rejects.toThrow();
-    await eventually(async () => ((await dropped('text')) === 2 ? true : undefined), 'the abandoned texts dropped');
+    await eventually(async () => ((await dropped('text')) === before + 2 ? true : undefined), 'the abandoned texts dropped');
     expect(await metric('embedder_queue_depth{queue="text",model="tiny-hf"}')).toBe(3);
     expect(await metric('embedder_batch_size_count{queue="text",model="tiny-hf"}')).toBe(0);
     await embedder.stop();

@@ -70,10 +70,7 @@ export function openAiRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps)
     items.forEach((i, n) => ('text' in i ? textAt : imageAt).push(n));
     const texts = textAt.map((n) => (items[n] as { text: string }).text);
     const imageBytes = await Promise.all(imageAt.map((n) => resolveImageReference((items[n] as { image: string }).image, limits)));
-    const [textRows, imageRows] = await Promise.all([
-      service.embedTexts(texts, c.req.raw.signal),
-      service.embedImages(imageBytes, c.req.raw.signal),
-    ]);
+    const [textRows, imageRows] = await service.embedTextsAndImages(texts, imageBytes, c.req.raw.signal);
     const rows: Float32Array[] = new Array(items.length);
     textAt.forEach((n, i) => (rows[n] = textRows[i]!));
     imageAt.forEach((n, i) => (rows[n] = imageRows[i]!));

@@ -66,7 +66,7 @@ export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps
   serveRoute(app, similarityRoute, requestRules, async (c, { json: body }) => {
     const service = models.select(body.model);
     const images = await Promise.all(body.images.map((i) => resolveImageReference(i, limits)));
-    const [t, v] = await Promise.all([service.embedTexts(body.texts, c.req.raw.signal), service.embedImages(images, c.req.raw.signal)]);
+    const [t, v] = await service.embedTextsAndImages(body.texts, images, c.req.raw.signal);
     const dim = service.clip.dim;
     const scores = dotScores(stack(t, dim), stack(v, dim), dim);
     const rows = body.texts.map((_, i) => Array.from(scores.subarray(i * v.length, (i + 1) * v.length)));
@@ -90,7 +90,7 @@ export function scoringRoutes(app: OpenAPIHono, { models, limits }: EmbedderDeps
     if (scoring.kind === 'unavailable') throw new ApiError(422, 'scoring_unavailable', `model ${service.name} cannot classify: ${scoring.reason}`);
     const image = await resolveImageReference(body.image, limits);
     const prompts = body.labels.map((l) => body.template.replace('{}', l));
-    const [[v], t] = await Promise.all([service.embedImages([image], c.req.raw.signal), service.embedTexts(prompts, c.req.raw.signal)]);
+    const [t, [v]] = await service.embedTextsAndImages(prompts, [image], c.req.raw.signal);
     const dim = service.clip.dim;
     const cos = Array.from(dotScores(v!, stack(t, dim), dim));
     const probs = labelProbabilities(scoring, cos);
