@@ -1,6 +1,7 @@
 // npm run bench:index — the Vectorize-compatible index service end to end:
 // 100,000 × 512 clustered vectors inserted over HTTP into `npm run
-// index:serve` (a child process), then queries over HTTP against exact
+// index:serve` (a child process), with queries sent meanwhile to time how
+// long they wait behind the inserts, then queries over HTTP against exact
 // search with the native scorer. Also a short usearch vs hnswlib-node
 // comparison, which is how the HNSW library was chosen.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,6 +25,7 @@ const BATCH = 5000;
 const COMPARE_ROWS = Math.min(ROWS, Number(process.env.BENCH_COMPARE_ROWS ?? 20_000));
 const CATEGORIES = 500; // selective filter: 1 in 500 vectors
 const TOKEN = 'bench';
+const PROBE_PAUSE_MS = 20;
 
 const log = (message: string) => console.log(`[${(performance.now() / 1000).toFixed(1)}s] ${message}`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -117,13 +119,13 @@ const base = () => `${server.url}/accounts/bench/vectorize/v2/indexes`;
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 /** Search time the server reported (Server-Timing) for the last query answered. */
 let lastSearchMs = 0;
-function api(path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<any> {
+function api(path: string, init: { method?: string; body?: string; headers?: Record<string, string>; agent?: Agent } = {}): Promise<any> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${base()}${path}`,
       {
         method: init.method ?? 'GET',
-        agent,
+        agent: init.agent ?? agent,
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
       },
       (res) => {
@@ -149,23 +151,53 @@ try {
   await api('/bench/metadata_index/create', { method: 'POST', body: JSON.stringify({ propertyName: 'category', indexType: 'string' }) });
   await api('/bench/metadata_index/create', { method: 'POST', body: JSON.stringify({ propertyName: 'bucket', indexType: 'number' }) });
 
-  log(`inserting ${ROWS} vectors over HTTP in batches of ${BATCH}`);
-  let insertSeconds = 0;
-  let bytes = 0;
-  const insertStarted = performance.now();
+  // Built beforehand: building a body holds this process's event loop, which would delay the
+  // probe queries below and charge the server for it.
+  const insertBodies: string[] = [];
   for (let start = 0; start < ROWS; start += BATCH) {
     const lines: string[] = [];
     for (let i = start; i < Math.min(ROWS, start + BATCH); i++) {
       const values = Array.from(data.subarray(i * DIM, (i + 1) * DIM), (v) => Number(v.toPrecision(6)));
       lines.push(JSON.stringify({ id: `v${i}`, values, metadata: meta(i) }));
     }
-    const body = lines.join('\n');
+    insertBodies.push(lines.join('\n'));
+  }
+  log(`inserting ${ROWS} vectors over HTTP in batches of ${BATCH}`);
+  let insertSeconds = 0;
+  let bytes = 0;
+  const insertStarted = performance.now();
+  // Queries sent while the inserts go on, one at a time with a pause between: how long a
+  // query waits behind an insert that is being applied.
+  const duringInsert: number[] = [];
+  let inserting = true;
+  // A connection of its own per probe: a probe must not take the socket the next insert goes on.
+  const probeAgent = new Agent({ keepAlive: false });
+  const prober = (async () => {
+    for (let q = 0; inserting; q = (q + 1) % QUERIES) {
+      const body = JSON.stringify({ vector: Array.from(queries.subarray(q * DIM, (q + 1) * DIM)), topK: K });
+      const t = performance.now();
+      await api('/bench/query', { method: 'POST', body, agent: probeAgent });
+      duringInsert.push(performance.now() - t);
+      await sleep(PROBE_PAUSE_MS);
+    }
+  })();
+  for (const body of insertBodies) {
     bytes += body.length;
     const t = performance.now();
     await api('/bench/insert', { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' } });
     insertSeconds += (performance.now() - t) / 1000;
   }
   const insertWall = (performance.now() - insertStarted) / 1000;
+  inserting = false;
+  await prober;
+  duringInsert.sort((a, b) => a - b);
+  const queryWhileInserting = {
+    queries: duringInsert.length,
+    p50: round(percentile(duringInsert, 0.5), 1),
+    p99: round(percentile(duringInsert, 0.99), 1),
+    max: round(duringInsert.at(-1) ?? 0, 1),
+  };
+  log(`queries while inserting: ${queryWhileInserting.queries}, p50 ${queryWhileInserting.p50} ms, p99 ${queryWhileInserting.p99} ms, max ${queryWhileInserting.max} ms`);
   // A bulk load triggers snapshots (every 64 MiB of log); let the last one finish.
   const count = (msg: string) => server.messages.filter((m) => m === msg).length;
   while (count('snapshot started') > count('snapshot written')) await sleep(100);
@@ -285,6 +317,7 @@ try {
   console.log();
   printTable([
     { phase: `insert ${ROWS} × ${DIM} over HTTP (${BATCH}/request, WAL + fsync + HNSW build)`, seconds: round(insertSeconds, 1), 'vectors/s': Math.round(ROWS / insertSeconds), MB: Math.round(bytes / 1e6) },
+    { phase: `queries while inserting (one in flight, ${PROBE_PAUSE_MS} ms apart): ${queryWhileInserting.queries}, p50 / p99 / max ms`, seconds: `${queryWhileInserting.p50} / ${queryWhileInserting.p99} / ${queryWhileInserting.max}`, 'vectors/s': '', MB: '' },
     { phase: 'graceful stop (final snapshot incl. graph)', seconds: round(stopSeconds, 1), 'vectors/s': '', MB: '' },
     { phase: 'restart (load snapshot + graph, ready)', seconds: round(restartSeconds, 1), 'vectors/s': '', MB: '' },
   ]);
@@ -312,7 +345,7 @@ try {
     k: K,
     nativeScorer: nativeLoaded ? simdLevel() : 'typescript',
     libraryComparison: libraryRows,
-    insert: { seconds: insertSeconds, wallSeconds: insertWall, vectorsPerSecond: ROWS / insertSeconds, bytes },
+    insert: { seconds: insertSeconds, wallSeconds: insertWall, vectorsPerSecond: ROWS / insertSeconds, bytes, queryWhileInserting },
     stopSeconds,
     restartSeconds,
     queries_: rows,
