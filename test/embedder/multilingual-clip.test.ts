@@ -1,13 +1,14 @@
 // Multilingual CLIP (an XLM-RoBERTa text tower beside a CLIP vision tower, Immich's M-CLIP layout) served
 // by loadClip, against a random-weight model an independent PyTorch implementation exported with its own
 // embeddings (embedder/model-gen/families/multilingual/, test/fixtures/families/multilingual-clip/).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, type Clip } from '../../embedder/index.ts';
 import { detectFamily, UnsupportedFamilyError } from '../../embedder/model/family.ts';
 import { locateModelFiles } from '../../embedder/model/layout.ts';
 import { temporaryDirectory } from '../support/files.ts';
+import { expectPyTorchEmbeddings, readReferences } from '../support/pytorch-references.ts';
 import { cosine } from '../support/vectors.ts';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'families', 'multilingual-clip');
@@ -19,9 +20,8 @@ interface References {
   images: { file: string; embedding: number[] }[];
 }
 
-const reference = JSON.parse(readFileSync(join(DIR, 'references.json'), 'utf8')) as References;
+const { reference, images } = readReferences<References>(DIR);
 const texts = reference.texts.map((t) => t.text);
-const images = reference.images.map((image) => new Uint8Array(readFileSync(join(DIR, image.file))));
 
 describe.each([
   { rewrite: true, label: 'pooled-row rewrite allowed' },
@@ -55,14 +55,14 @@ describe.each([
 
   it("reproduces PyTorch's text embeddings in every script (cosine ≥ 0.99999), mean-pooled under the mask", async () => {
     const got = await clip.embedTexts(texts);
-    reference.texts.forEach((t, i) => expect(cosine(got[i]!, t.embedding), t.text).toBeGreaterThanOrEqual(0.99999));
+    expectPyTorchEmbeddings(got, reference.texts, (t) => t.text);
     // The texts land apart: a model that maps everything to one point does not pass.
     expect(cosine(got[0]!, got[1]!)).toBeLessThan(0.99);
   });
 
   it("reproduces PyTorch's image embeddings from the image files (cosine ≥ 0.99999)", async () => {
     const got = await clip.embedImages(images);
-    reference.images.forEach((image, i) => expect(cosine(got[i]!, image.embedding), image.file).toBeGreaterThanOrEqual(0.99999));
+    expectPyTorchEmbeddings(got, reference.images, (image) => image.file);
     expect(cosine(got[0]!, got[1]!)).toBeLessThan(0.99);
   });
 
