@@ -101,7 +101,10 @@ inline void check_jpeg(const uint8_t* bytes, size_t size, uint64_t seed) {
   if (declined) {
     if (!parsed || orientation >= 5) return;
     // The fused path reads the same bytes: it must decline too.
-    const ResizeCase c = make_resize(rng, frame.width, frame.height);
+    ResizeCase c = make_resize(rng, frame.width, frame.height);
+    // The region is the harness's own output buffer: a kept side of a declined (too large) image
+    // would ask for gigabytes. Within kMaxPixels it is what a caller could pass.
+    c.region.height = std::min(c.region.height, std::max<size_t>(1, kMaxPixels / c.region.width));
     const ResampleAxis *h = c.h(), *v = c.v();
     const jpeg::ResizePlan plan{frame.width, frame.height, h, v, c.region};
     std::vector<uint8_t> out(c.region.width * c.region.height * 3);
